@@ -1,0 +1,20 @@
+"""Plain dataclasses that the systems read and write: data only, no behaviour."""
+
+from posetrack.components.frame import CameraFrame, EndOfStream
+from posetrack.components.model_io import ModelInput, ModelOutputs
+from posetrack.components.pose import PoseEstimate, PoseResult
+from posetrack.components.roi import RegionOfInterest
+from posetrack.components.tracker import StageTimes, TrackerConfig, TrackingState
+
+__all__ = [
+    "CameraFrame",
+    "EndOfStream",
+    "ModelInput",
+    "ModelOutputs",
+    "PoseEstimate",
+    "PoseResult",
+    "RegionOfInterest",
+    "StageTimes",
+    "TrackerConfig",
+    "TrackingState",
+]

@@ -1,0 +1,32 @@
+from dataclasses import dataclass, field
+from typing import Literal
+
+from posetrack.components.roi import RegionOfInterest
+
+Backend = Literal["auto", "gpu", "cpu"]
+Device = Literal["auto", "cpu", "cuda"]
+
+
+@dataclass
+class TrackerConfig:
+    """What to track with; the entity holding it is the tracker."""
+
+    model: str = "blazepose-full"
+    device: Device = "auto"
+    preprocess: Backend = "auto"
+    decode: Backend = "auto"
+    smooth: bool = True
+
+
+@dataclass
+class TrackingState:
+    """Carried between frames: the ROI predicted from the last landmarks, if tracking holds."""
+
+    next_roi: RegionOfInterest | None = None
+
+
+@dataclass
+class StageTimes:
+    """Milliseconds each stage took on the newest frame, by stage name."""
+
+    ms: dict[str, float] = field(default_factory=dict)

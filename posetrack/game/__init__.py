@@ -1,0 +1,1 @@
+"""The demo game (arrives with the plugin API issue)."""

