@@ -28,7 +28,7 @@ class PackagedFile:
     """One file inside a registry package."""
 
     client: Literal["pip", "npm", "apt"]
-    package: str  # requirement as the client takes it: "mediapipe==0.10.14", "@mediapipe/pose@0.5.1675469404"
+    package: str  # as the client takes it: "mediapipe==0.10.14", "@mediapipe/pose@0.5.1"
     member: str  # path inside the wheel / npm tarball / .deb
     sha256: str
     size_hint: str = ""  # shown in the progress line, e.g. "35 MB"
@@ -76,8 +76,7 @@ def _download(f: PackagedFile, tmp: Path) -> Path:
     else:
         cmd = [_which("apt-get", "this file comes from a Debian package"), "download", f.package]
     try:
-        result = subprocess.run(cmd, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, check=False)  # fmt: skip
+        result = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, check=False)
     except OSError as e:
         raise FetchError(f"could not run {cmd[0]}: {e}") from e
     if result.returncode != 0:

@@ -23,6 +23,7 @@ class TrackingState:
     """Carried between frames: the ROI predicted from the last landmarks, if tracking holds."""
 
     next_roi: RegionOfInterest | None = None
+    last_frame: int = -1  # CameraFrame.index of the newest frame the pipeline started on
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The models this project knows: where each comes from, and its converted ONNX file.
 
-Converted files are cached as `<cache>/models/<name>-<sha256 of source, 16 hex>.onnx`, so a
-new source file gives a new conversion and an unchanged one is re-used offline.
+Converted files are cached as `<cache>/models/<name>-<source sha256, 16 hex>-c<N>.onnx` (N the
+converter's version), so a new source file or converter gives a new conversion and an unchanged
+one is re-used offline.
 """
 
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from posetrack.errors import ModelError
 from posetrack.fetch import PackagedFile, fetch_files, say, sha256_of
 from posetrack.models.skeletons import BLAZEPOSE_33
 
+# bump when the converter's output changes, so cached conversions are redone
+CONVERTER_VERSION = 1
 _MEDIAPIPE = "mediapipe==0.10.14"  # the release whose pipeline our BlazePose path reproduces
 _MEDIAPIPE_NPM = "@mediapipe/pose@0.5.1675469404"
 
@@ -24,35 +27,50 @@ class ModelSpec:
     keypoints: tuple[str, ...] = ()  # empty for the detector
 
 
-MODELS: dict[str, ModelSpec] = {
-    spec.name: spec
-    for spec in (
-        ModelSpec(
-            "blazepose-full",
-            PackagedFile("pip", _MEDIAPIPE, "mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
-                         "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f", "35 MB"),
-            "BlazePose GHUM full, 33 landmarks + world landmarks (default)", BLAZEPOSE_33,
+_POSE_LANDMARK = "mediapipe/modules/pose_landmark/pose_landmark_full.tflite"
+_POSE_DETECTION = "mediapipe/modules/pose_detection/pose_detection.tflite"
+
+
+def _pip(member: str, sha256: str) -> PackagedFile:
+    return PackagedFile("pip", _MEDIAPIPE, member, sha256, "35 MB")
+
+
+def _npm(member: str, sha256: str) -> PackagedFile:
+    return PackagedFile("npm", _MEDIAPIPE_NPM, f"package/{member}", sha256, "40 MB")
+
+
+_SPECS = (
+    ModelSpec(
+        "blazepose-full",
+        _pip(_POSE_LANDMARK, "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f"),
+        "BlazePose GHUM full, 33 landmarks + world landmarks",
+        BLAZEPOSE_33,
+    ),
+    ModelSpec(
+        "pose-detector",
+        _pip(_POSE_DETECTION, "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c"),
+        "BlazePose person detector (finds the ROI when tracking is lost)",
+    ),
+    ModelSpec(
+        "blazepose-lite",
+        _npm(
+            "pose_landmark_lite.tflite",
+            "f17bfbecadb61c3be1baa8b8d851cc6619c870a87167b32848ad20db306b9d61",
         ),
-        ModelSpec(
-            "pose-detector",
-            PackagedFile("pip", _MEDIAPIPE, "mediapipe/modules/pose_detection/pose_detection.tflite",
-                         "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c", "35 MB"),
-            "BlazePose person detector (finds the ROI when tracking is lost)",
+        "BlazePose GHUM lite: fastest, least accurate (needs npm)",
+        BLAZEPOSE_33,
+    ),
+    ModelSpec(
+        "blazepose-heavy",
+        _npm(
+            "pose_landmark_heavy.tflite",
+            "59e42d71bcd44cbdbabc419f0ff76686595fd265419566bd4009ef703ea8e1fe",
         ),
-        ModelSpec(
-            "blazepose-lite",
-            PackagedFile("npm", _MEDIAPIPE_NPM, "package/pose_landmark_lite.tflite",
-                         "f17bfbecadb61c3be1baa8b8d851cc6619c870a87167b32848ad20db306b9d61", "40 MB"),
-            "BlazePose GHUM lite: fastest, least accurate (needs npm)", BLAZEPOSE_33,
-        ),
-        ModelSpec(
-            "blazepose-heavy",
-            PackagedFile("npm", _MEDIAPIPE_NPM, "package/pose_landmark_heavy.tflite",
-                         "59e42d71bcd44cbdbabc419f0ff76686595fd265419566bd4009ef703ea8e1fe", "40 MB"),
-            "BlazePose GHUM heavy: most accurate, slowest (needs npm)", BLAZEPOSE_33,
-        ),
-    )
-}  # fmt: skip
+        "BlazePose GHUM heavy: most accurate, slowest (needs npm)",
+        BLAZEPOSE_33,
+    ),
+)
+MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in _SPECS}
 
 DEFAULT_MODELS = ("blazepose-full", "pose-detector")
 
@@ -75,10 +93,13 @@ def source_path(name: str) -> Path:
     return paths[name + Path(model.source.member).suffix]
 
 
+def _onnx_cache_path(name: str, source_sha256: str) -> Path:
+    return cache_dir() / "models" / f"{name}-{source_sha256[:16]}-c{CONVERTER_VERSION}.onnx"
+
+
 def cached_onnx(name: str) -> Path | None:
     """The converted file if it is already cached (no download, no conversion)."""
-    model = spec(name)
-    path = cache_dir() / "models" / f"{name}-{model.source.sha256[:16]}.onnx"
+    path = _onnx_cache_path(name, spec(name).source.sha256)
     return path if path.is_file() else None
 
 
@@ -86,10 +107,10 @@ def onnx_path(name: str) -> Path:
     """The model as ONNX: fetched and converted on first use, then read from the cache."""
     if (path := cached_onnx(name)) is not None:
         return path
-    from posetrack.models.tflite_onnx import convert_tflite
+    from posetrack.models.tflite_onnx import convert_tflite  # onnx is heavy: import on need
 
     source = source_path(name)
-    path = cache_dir() / "models" / f"{name}-{sha256_of(source)[:16]}.onnx"
+    path = _onnx_cache_path(name, sha256_of(source))
     path.parent.mkdir(parents=True, exist_ok=True)
     say(f"converting {name} to ONNX ...")
     partial = path.with_name(path.name + ".part")

@@ -1,0 +1,5 @@
+import sys
+
+from posetrack.cli import main
+
+sys.exit(main())

@@ -1,0 +1,85 @@
+"""The `posetrack` command: track poses in a video, image, folder or webcam; manage models."""
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from posetrack.errors import PosetrackError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="posetrack",
+        description="Webcam pose tracking for Panda3D games: track poses, manage models.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    track = commands.add_parser(
+        "track",
+        help="track poses in a video, image, folder of images or webcam",
+        description="Track poses and write the JSONL pose stream (header, one line per frame, "
+        "summary). Progress goes to stderr.",
+    )
+    track.add_argument(
+        "source",
+        metavar="SOURCE",
+        help="video file, image, folder of images, webcam:N, or sample:NAME "
+        "(a bundled sample clip, e.g. sample:sports2d-demo.mp4)",
+    )
+    track.add_argument(
+        "--model", default="blazepose-full", help="pose model (default: %(default)s)"
+    )
+    track.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                       help="where inference runs (default: %(default)s)")  # fmt: skip
+    track.add_argument("--preprocess", choices=("auto", "gpu", "cpu"), default="auto",
+                       help="crop/resize backend (default: %(default)s)")  # fmt: skip
+    track.add_argument("--decode", choices=("auto", "gpu", "cpu"), default="auto",
+                       help="heatmap decode backend (default: %(default)s)")  # fmt: skip
+    track.add_argument("--no-smooth", action="store_true",
+                       help="turn landmark filtering off (filtering is not built yet: the "
+                       "stream is unfiltered either way)")  # fmt: skip
+    track.add_argument("--max-frames", type=_positive, metavar="N", help="stop after N frames")
+    track.add_argument("--out", metavar="FILE.jsonl",
+                       help="write the pose stream here (default: standard output)")  # fmt: skip
+    track.add_argument("--overlay", metavar="OUT.mp4",
+                       help="also write the frames with the skeleton drawn on them "
+                       "(.mp4, or .png/.jpg for a single image)")  # fmt: skip
+
+    models = commands.add_parser("models", help="list or fetch the pose models")
+    verbs = models.add_subparsers(dest="verb", required=True, metavar="VERB")
+    verbs.add_parser("list", help="list the known models and whether each is ready offline")
+    fetch = verbs.add_parser("fetch", help="download and convert models (default: the defaults)")
+    fetch.add_argument("names", nargs="*", metavar="NAME", help="models to fetch")
+    return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "track":
+            from posetrack.track import run_track
+
+            return run_track(args)
+        from posetrack.models.commands import run_models
+
+        return run_models(args)
+    except PosetrackError as e:
+        print(f"posetrack: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("posetrack: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

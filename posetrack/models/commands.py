@@ -1,0 +1,23 @@
+"""`posetrack models list | fetch [NAME...]`."""
+
+import argparse
+
+from posetrack.fetch import say
+from posetrack.models import zoo
+
+
+def run_models(args: argparse.Namespace) -> int:
+    if args.verb == "list":
+        width = max(len(name) for name in zoo.MODELS)
+        for name, spec in zoo.MODELS.items():
+            ready = "ready" if zoo.cached_onnx(name) else "not fetched"
+            default = " (default)" if name in zoo.DEFAULT_MODELS else ""
+            print(f"{name:<{width}}  {ready:<11}  {spec.source.client:<3}  {spec.summary}{default}")
+        return 0
+    names = args.names or list(zoo.DEFAULT_MODELS)
+    for name in names:
+        zoo.spec(name)  # unknown names fail before any download
+    for name in names:
+        path = zoo.onnx_path(name)
+        say(f"{name}: {path}")
+    return 0

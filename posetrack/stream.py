@@ -1,0 +1,50 @@
+"""The JSONL pose stream: a header line, one line per frame, a summary line (DESIGN.md)."""
+
+import json
+from typing import IO, Any
+
+from posetrack.components import PoseResult
+
+
+class PoseStreamWriter:
+    """Writes the stream to an open text file; the caller owns the file."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+
+    def header(self, **fields: Any) -> None:
+        """model, keypoints (names in model order), width, height, fps, backends, ..."""
+        self._line({"type": "header", **fields})
+
+    def frame(self, result: PoseResult) -> None:
+        poses = [
+            {
+                "score": round(float(pose.score), 4),
+                "keypoints": [
+                    [round(float(x), 2), round(float(y), 2), round(float(c), 4)]
+                    for x, y, c in pose.keypoints
+                ],
+                "world": None
+                if pose.world is None
+                else [[round(float(v), 4) for v in point] for point in pose.world],
+            }
+            for pose in result.poses
+        ]
+        self._line(
+            {"type": "frame", "frame": result.frame, "time": round(result.time, 4), "poses": poses}
+        )
+
+    def summary(self, frames: int, fps: float, stages_ms: dict[str, float], **extra: Any) -> None:
+        stages = {name: round(ms, 3) for name, ms in stages_ms.items()}
+        self._line(
+            {
+                "type": "summary",
+                "frames": frames,
+                "fps": round(fps, 2),
+                "stages_ms": stages,
+                **extra,
+            }
+        )
+
+    def _line(self, obj: dict[str, Any]) -> None:
+        self.out.write(json.dumps(obj, separators=(",", ":")) + "\n")

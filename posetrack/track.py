@@ -1,0 +1,123 @@
+"""`posetrack track SOURCE`: run the pipeline over a source and write the JSONL pose stream."""
+
+import argparse
+import statistics
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import esper
+
+from posetrack.components import CameraFrame, StageTimes, TrackerConfig
+from posetrack.errors import PosetrackError, SourceError
+from posetrack.fetch import say
+from posetrack.overlay import OverlayWriter, draw_poses
+from posetrack.progress import Progress
+from posetrack.samples import SAMPLES, sample_path
+from posetrack.stream import PoseStreamWriter
+from posetrack.systems.pose_tracking import PoseTrackingSystem
+
+_IDLE_S = 0.002  # a live source had no new frame: wait this long instead of spinning a core
+
+
+def resolve_source(spec: str) -> str:
+    """`sample:NAME` is one of the sample clips (fetched on first use); anything else as is."""
+    if not spec.startswith("sample:"):
+        return spec
+    name = spec.removeprefix("sample:")
+    if name not in SAMPLES:
+        raise SourceError(f"no sample named {name!r}; samples: {', '.join(SAMPLES)}")
+    return str(sample_path(name))
+
+
+def run_track(args: argparse.Namespace) -> int:
+    config = TrackerConfig(
+        model=args.model,
+        device=args.device,
+        preprocess=args.preprocess,
+        decode=args.decode,
+        smooth=not args.no_smooth,
+    )
+    source = resolve_source(args.source)
+    previous_world = esper.current_world
+    esper.switch_world("posetrack-track")
+    try:
+        with ExitStack() as stack:
+            tracker = PoseTrackingSystem(source, config)
+            stack.callback(tracker.close)
+            for notice in tracker.notices:
+                say(notice)
+            out = _open_output(args.out, stack)
+            overlay = None
+            if args.overlay:
+                overlay = stack.enter_context(
+                    OverlayWriter(Path(args.overlay), tracker.source.fps, tracker.source.size)
+                )
+            return _track_loop(tracker, PoseStreamWriter(out), overlay, args.max_frames)
+    finally:
+        esper.switch_world(previous_world)
+        esper.delete_world("posetrack-track")
+
+
+def _open_output(path: str | None, stack: ExitStack):
+    if path is None:
+        return sys.stdout
+    try:
+        return stack.enter_context(open(path, "w", encoding="utf-8"))
+    except OSError as e:
+        raise PosetrackError(f"cannot write the pose stream to {path}: {e.strerror}") from e
+
+
+def _track_loop(
+    tracker: PoseTrackingSystem,
+    writer: PoseStreamWriter,
+    overlay: OverlayWriter | None,
+    max_frames: int | None,
+) -> int:
+    source = tracker.source
+    width, height = source.size
+    writer.header(
+        model=tracker.config.model,
+        keypoints=list(tracker.keypoint_names),
+        width=width,
+        height=height,
+        fps=source.fps,
+        backends=tracker.backends,
+        smoothing=False,  # no filter stage yet: every frame is the model's raw answer
+    )
+    total = (
+        source.frame_count
+        if max_frames is None
+        else min(max_frames, source.frame_count or max_frames)
+    )
+    progress = Progress(total)
+    stage_ms: dict[str, list[float]] = {}
+    frames, last = 0, -1
+    start = time.perf_counter()
+    try:
+        while not tracker.finished and (max_frames is None or frames < max_frames):
+            tracker.process()
+            result = tracker.result
+            if result is None or result.frame == last:
+                time.sleep(_IDLE_S)
+                continue
+            last = result.frame
+            frames += 1
+            writer.frame(result)
+            if overlay is not None:
+                frame = esper.component_for_entity(tracker.entity, CameraFrame)
+                overlay.write(draw_poses(frame.pixels, result))
+            for name, ms in esper.component_for_entity(tracker.entity, StageTimes).ms.items():
+                stage_ms.setdefault(name, []).append(ms)
+            progress.update(frames)
+    except KeyboardInterrupt:
+        say("interrupted: writing the summary of the frames so far")
+    finally:
+        progress.close()
+    elapsed = time.perf_counter() - start
+    medians = {name: statistics.median(values) for name, values in stage_ms.items()}
+    writer.summary(frames, frames / elapsed if elapsed > 0 else 0.0, medians)
+    if frames == 0:
+        raise SourceError(f"{source} delivered no frames")
+    return 0
