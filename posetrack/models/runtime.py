@@ -79,6 +79,10 @@ def _open(path: Path, providers: list[str], threads: int) -> ort.InferenceSessio
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     if threads:
         options.intra_op_num_threads = threads
+    # ORT's workers spin for a while after each run by default; in a game the render loop and
+    # the capture thread need those cores. Measured on the 2-core CI machine, Sports2D clip:
+    # 33 -> 37-44 fps with spinning off (benchmarks/track_vs_mediapipe.py).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(str(path), options, providers=providers)
     except Exception as e:  # ORT raises its own untyped errors for bad files
