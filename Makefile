@@ -20,8 +20,11 @@ $(STAMP): pyproject.toml
 models: $(STAMP)
 	$(BIN)/posetrack models fetch
 
+# until the demo game lands: track the sample clip (no webcam needed) and draw the skeleton
 demo: setup
-	$(BIN)/posetrack demo
+	mkdir -p out
+	$(BIN)/posetrack track sample:sports2d-demo.mp4 --out out/demo.jsonl --overlay out/demo.mp4
+	@echo "wrote out/demo.mp4 (overlay) and out/demo.jsonl (pose stream)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

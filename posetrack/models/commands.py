@@ -18,6 +18,9 @@ def run_models(args: argparse.Namespace) -> int:
     for name in names:
         zoo.spec(name)  # unknown names fail before any download
     for name in names:
-        path = zoo.onnx_path(name)
-        say(f"{name}: {path}")
+        cached = zoo.cached_onnx(name)
+        if cached is not None:
+            say(f"{name}: already converted ({cached})")
+        else:
+            zoo.onnx_path(name)
     return 0
