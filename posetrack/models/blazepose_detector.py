@@ -10,16 +10,14 @@ The box is the face; keypoint 0 is the hip centre, keypoint 1 the scale point ab
 import math
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from posetrack.components.roi import RegionOfInterest
+from posetrack.crop import CropSpec, crop_tensor
 from posetrack.geometry import (
     apply_affine,
-    invert_affine,
     letterbox_matrix,
     roi_from_alignment_points,
-    warp_crop,
 )
 
 INPUT_SIZE = 224  # ImageToTensorCalculator output_tensor_width/height: 224
@@ -170,19 +168,21 @@ def roi_from_detection(keypoints_px: np.ndarray) -> RegionOfInterest:
     )  # fmt: skip
 
 
-def preprocess_detector(frame_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def detector_crop(image_w: int, image_h: int) -> CropSpec:
     """The detector's input: the frame letterboxed into 224 x 224, RGB, in [-1, 1].
 
-    Returns (tensor [1, 224, 224, 3] float32, crop_to_source 2 x 3). Zero outside the frame
-    (border_mode: BORDER_ZERO), bilinear, warped as uint8 then scaled (output_tensor_float_range
-    -1..1), as MediaPipe's OpenCV converter does.
+    Zero outside the frame (border_mode: BORDER_ZERO), bilinear, warped as uint8 then scaled
+    (output_tensor_float_range -1..1), as MediaPipe's OpenCV converter does.
     """
+    matrix = letterbox_matrix(image_w, image_h, INPUT_SIZE)
+    return CropSpec(matrix, INPUT_SIZE, INPUT_SIZE, (-1.0, 1.0), "zero")
+
+
+def preprocess_detector(frame_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CPU crop for `detector_crop`: (tensor [1, 224, 224, 3] float32, crop_to_source)."""
     height, width = frame_bgr.shape[:2]
-    matrix = letterbox_matrix(width, height, INPUT_SIZE)
-    crop = warp_crop(frame_bgr, matrix, INPUT_SIZE, INPUT_SIZE, border="zero")
-    rgb = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)  # per-pixel, so converting after the warp is exact
-    tensor = rgb.astype(np.float32) * np.float32(2.0 / 255.0) - np.float32(1.0)
-    return tensor[None], invert_affine(matrix)
+    spec = detector_crop(width, height)
+    return crop_tensor(frame_bgr, spec), spec.crop_to_source
 
 
 class DetectorDecoder:

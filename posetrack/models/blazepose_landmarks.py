@@ -11,19 +11,18 @@ the next frame's ROI.
 """
 
 import math
+from collections.abc import Callable
 
-import cv2
 import numpy as np
 
 from posetrack.components.pose import PoseEstimate
 from posetrack.components.roi import RegionOfInterest
+from posetrack.crop import CropSpec, crop_tensor
 from posetrack.geometry import (
     apply_affine,
     crop_matrix,
-    invert_affine,
     pad_roi,
     roi_from_alignment_points,
-    warp_crop,
 )
 
 INPUT_SIZE = 256  # output_tensor_width/height, and TensorsToLandmarks input_image_width/height
@@ -47,20 +46,23 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
 
 
+def landmark_crop(roi: RegionOfInterest) -> CropSpec:
+    """The landmark model's input: the rotated ROI cropped to 256 x 256, RGB in [0, 1].
+
+    keep_aspect_ratio: true (the ROI is padded to square first; ours already are); border_mode
+    unset, which MediaPipe maps to BORDER_REPLICATE; bilinear on uint8, then scaled
+    (output_tensor_float_range 0..1).
+    """
+    matrix = crop_matrix(pad_roi(roi, INPUT_SIZE, INPUT_SIZE), INPUT_SIZE, INPUT_SIZE)
+    return CropSpec(matrix, INPUT_SIZE, INPUT_SIZE, (0.0, 1.0), "replicate")
+
+
 def preprocess_landmarks(
     frame_bgr: np.ndarray, roi: RegionOfInterest
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The landmark model's input: the rotated ROI cropped to 256 x 256, RGB in [0, 1].
-
-    Returns (tensor [1, 256, 256, 3] float32, crop_to_source 2 x 3). keep_aspect_ratio: true
-    (the ROI is padded to square first; ours already are); border_mode unset, which MediaPipe
-    maps to BORDER_REPLICATE; bilinear on uint8, then scaled (output_tensor_float_range 0..1).
-    """
-    matrix = crop_matrix(pad_roi(roi, INPUT_SIZE, INPUT_SIZE), INPUT_SIZE, INPUT_SIZE)
-    crop = warp_crop(frame_bgr, matrix, INPUT_SIZE, INPUT_SIZE, border="replicate")
-    rgb = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)  # per-pixel, so converting after the warp is exact
-    tensor = rgb.astype(np.float32) * np.float32(1.0 / 255.0)
-    return tensor[None], invert_affine(matrix)
+    """CPU crop for `landmark_crop(roi)`: (tensor [1, 256, 256, 3] float32, crop_to_source)."""
+    spec = landmark_crop(roi)
+    return crop_tensor(frame_bgr, spec), spec.crop_to_source
 
 
 def refine_from_heatmap(
@@ -124,6 +126,7 @@ def decode_landmarks(
     roi: RegionOfInterest,
     refine: bool = True,
     heatmap_kernel: int = HEATMAP_KERNEL,
+    refiner: Callable[..., np.ndarray] | None = None,
 ) -> tuple[PoseEstimate | None, np.ndarray | None]:
     """Raw landmark-model outputs -> (pose in source pixels, aux landmarks 2 x 2 source px).
 
@@ -132,6 +135,7 @@ def decode_landmarks(
     visibility) with visibility = sigmoid (visibility_activation: SIGMOID); score = pose flag;
     world: 33 x 3 metres, rotated into the image's orientation by the ROI rotation.
     `heatmap_kernel`: see HEATMAP_KERNEL (GRAPH_HEATMAP_KERNEL reproduces the C++ graph).
+    `refiner`: another implementation of refine_from_heatmap (the GPU one), same arguments.
     """
     flag = float(np.asarray(outputs["Identity_1"]).reshape(-1)[0])
     if not flag > POSE_FLAG_THRESHOLD:  # ThresholdingCalculator accepts value > threshold
@@ -139,7 +143,7 @@ def decode_landmarks(
     raw = np.asarray(outputs["Identity"], dtype=np.float64).reshape(NUM_LANDMARKS, -1)
     crop_px = raw[:, :2]
     if refine and "Identity_3" in outputs:  # MediaPipe passes landmarks on with no heatmap
-        crop_px = refine_from_heatmap(
+        crop_px = (refiner or refine_from_heatmap)(
             crop_px, np.asarray(outputs["Identity_3"]), kernel_size=heatmap_kernel
         )
     source_px = apply_affine(crop_to_source, crop_px)

@@ -8,8 +8,9 @@ from posetrack.models import zoo
 
 def run_models(args: argparse.Namespace) -> int:
     if args.verb == "list":
-        width = max(len(name) for name in zoo.MODELS)
-        for name, spec in zoo.MODELS.items():
+        width = max(len(name) for name in zoo.names())
+        for name in zoo.names():
+            spec = zoo.spec(name)
             ready = "ready" if zoo.cached_onnx(name) else "not fetched"
             default = " (default)" if name in zoo.DEFAULT_MODELS else ""
             print(f"{name:<{width}}  {ready:<11}  {spec.source.client:<3}  {spec.summary}{default}")

@@ -6,6 +6,7 @@ Model outputs, for a heatmap of H x W cells and K = 17 COCO keypoints:
 - displacements_fwd / displacements_bwd [H, W, 2E]: for the E = 16 edges of the part tree, y
   then x, pointing parent -> child (fwd) and child -> parent (bwd).
 A keypoint is `argmax_cell * output_stride + offset[cell]`, in the model input's pixels.
+The single-person decode is posetrack.heatmap_decode.posenet_keypoints (and its GPU twin).
 """
 
 import heapq
@@ -43,18 +44,6 @@ def keypoint_at(offsets: np.ndarray, y: int, x: int, part: int, stride: int) -> 
     """Image (x, y) of `part` seen from heatmap cell (y, x)."""
     k = offsets.shape[2] // 2
     return np.array([x * stride + offsets[y, x, part + k], y * stride + offsets[y, x, part]])
-
-
-def decode_single(scores: np.ndarray, offsets: np.ndarray, stride: int) -> np.ndarray:
-    """TF.js decodeSinglePose: per part its argmax cell + offset. Returns K x 3 (x, y, score)."""
-    height, width, parts = scores.shape
-    flat = scores.reshape(height * width, parts).argmax(axis=0)  # ties -> smallest flat index
-    ys, xs = np.divmod(flat, width)
-    out = np.empty((parts, 3))
-    for part, (y, x) in enumerate(zip(ys, xs, strict=True)):
-        out[part, :2] = keypoint_at(offsets, y, x, part, stride)
-        out[part, 2] = scores[y, x, part]
-    return out
 
 
 def local_maxima(scores: np.ndarray, threshold: float) -> list[Candidate]:

