@@ -48,7 +48,8 @@ def keypoint_at(offsets: np.ndarray, y: int, x: int, part: int, stride: int) -> 
 
 def local_maxima(scores: np.ndarray, threshold: float) -> list[Candidate]:
     """Cells whose score >= threshold and no neighbour in the 3 x 3 window is strictly higher
-    (TF.js buildPartWithScoreQueue: plateaus give several candidates), best first."""
+    (TF.js buildPartWithScoreQueue: plateaus give several candidates), ordered by score
+    descending, then part, y, x (the order decode_multiple's heap takes them in)."""
     r = LOCAL_MAXIMUM_RADIUS
     padded = np.pad(scores, ((r, r), (r, r), (0, 0)), constant_values=-np.inf)
     height, width, _ = scores.shape
@@ -65,7 +66,7 @@ def local_maxima(scores: np.ndarray, threshold: float) -> list[Candidate]:
         Candidate(float(scores[y, x, p]), int(y), int(x), int(p))
         for y, x, p in zip(ys, xs, parts, strict=True)
     ]
-    return found
+    return sorted(found, key=lambda c: (-c.score, c.part, c.y, c.x))
 
 
 def decode_multiple(
