@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="turn landmark filtering off (filtering is not built yet: the "
                        "stream is unfiltered either way)")  # fmt: skip
     track.add_argument("--max-frames", type=_positive, metavar="N", help="stop after N frames")
+    track.add_argument("--max-poses", type=_positive, metavar="N", default=None,
+                       help="people to find per frame (default: 1; posenet and "
+                       "movenet-multipose: 6). BlazePose finds one")  # fmt: skip
     track.add_argument("--out", metavar="FILE.jsonl",
                        help="write the pose stream here (default: standard output)")  # fmt: skip
     track.add_argument("--overlay", metavar="OUT.mp4",

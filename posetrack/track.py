@@ -44,7 +44,7 @@ def run_track(args: argparse.Namespace) -> int:
     esper.switch_world("posetrack-track")
     try:
         with ExitStack() as stack:
-            tracker = PoseTrackingSystem(source, config)
+            tracker = PoseTrackingSystem(source, config, _max_poses(args))
             stack.callback(tracker.close)
             for notice in tracker.notices:
                 say(notice)
@@ -58,6 +58,14 @@ def run_track(args: argparse.Namespace) -> int:
     finally:
         esper.switch_world(previous_world)
         esper.delete_world("posetrack-track")
+
+
+def _max_poses(args: argparse.Namespace) -> int:
+    # multi-person models look for several people unless told otherwise; 6 is what
+    # MoveNet MultiPose can return, and TF.js's PoseNet demos default to 5-10
+    if args.max_poses is not None:
+        return args.max_poses
+    return 6 if args.model in ("posenet", "movenet-multipose") else 1
 
 
 def _open_output(path: str | None, stack: ExitStack):

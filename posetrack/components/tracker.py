@@ -28,6 +28,9 @@ class TrackingState:
 
 @dataclass
 class StageTimes:
-    """Milliseconds each stage took on the newest frame, by stage name."""
+    """What each stage cost on the newest frame, by stage name: milliseconds, and the bytes it
+    sent to the GPU (up) and read back from it (down); the CPU path moves none."""
 
     ms: dict[str, float] = field(default_factory=dict)
+    bytes_up: dict[str, int] = field(default_factory=dict)
+    bytes_down: dict[str, int] = field(default_factory=dict)

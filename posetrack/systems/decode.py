@@ -10,23 +10,26 @@ from posetrack.components import (
     TrackingState,
 )
 from posetrack.filters import OneEuroFilter
-from posetrack.models.blazepose_landmarks import decode_landmarks, roi_from_landmarks
+from posetrack.models.blazepose_landmarks import roi_from_landmarks
+from posetrack.models.pose_model import HeatmapOps, PoseModel
 
 
 class DecodeSystem(esper.Processor):
-    """Turns raw landmark-model outputs into a pose in source pixels.
+    """Turns raw model outputs into poses in source pixels.
 
-    Reads CameraFrame, ModelInput and ModelOutputs. Writes PoseResult (33 named keypoints,
-    visibility as confidence, world landmarks) and TrackingState.next_roi: the ROI for the next
-    frame from these landmarks, or None when the pose is lost so the detector runs again.
+    Reads CameraFrame, ModelInput and ModelOutputs. Writes PoseResult (named keypoints with
+    confidences, world landmarks where the model has them) and TrackingState.next_roi: for a
+    tracking model (BlazePose) the ROI for the next frame from these landmarks, or None when the
+    pose is lost so the detector runs again. Heatmap work runs on the model's HeatmapOps: numpy,
+    or compute shaders that read back K x 4 floats, never the heatmaps.
     The two alignment points that place that ROI are always smoothed, as in MediaPipe's
     PoseLandmarkFiltering (not switchable there either), so a jittery landmark never shakes
     the crop; the landmarks themselves are left raw.
     """
 
-    def __init__(self, keypoint_names: tuple[str, ...], refine: bool = True) -> None:
-        self.keypoint_names = keypoint_names
-        self.refine = refine  # MediaPipe's heatmap refinement of the regressed landmarks
+    def __init__(self, model: PoseModel, ops: HeatmapOps) -> None:
+        self.model = model
+        self.ops = ops
         self._roi_filters: dict[int, OneEuroFilter] = {}
 
     def process(self) -> None:
@@ -36,17 +39,13 @@ class DecodeSystem(esper.Processor):
             # already decoded for this frame
             if done is not None and done.frame == frame.index:
                 continue
-            pose, aux = decode_landmarks(
-                outputs.arrays, model_input.crop_to_source, model_input.roi, refine=self.refine
-            )
+            poses, aux = self.model.decode(outputs.arrays, model_input, self.ops)
             # tracking: the next frame is cropped where these landmarks are, or re-detected
-            state.next_roi = None if pose is None else self._next_roi(ent, frame, model_input, aux)
-            if pose is None:
+            state.next_roi = None if aux is None else self._next_roi(ent, frame, model_input, aux)
+            if aux is None:
                 self._roi_filters.pop(ent, None)
-            poses = [] if pose is None else [pose]
-            result = PoseResult(
-                frame.index, frame.time, self.keypoint_names, poses, frame.t_capture
-            )
+            names = self.model.keypoint_names
+            result = PoseResult(frame.index, frame.time, names, poses, frame.t_capture)
             esper.add_component(ent, result)
 
     def _next_roi(

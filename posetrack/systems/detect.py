@@ -8,7 +8,8 @@ from posetrack.components import (
     RegionOfInterest,
     TrackingState,
 )
-from posetrack.models.blazepose_detector import DetectorDecoder, preprocess_detector
+from posetrack.geometry import full_frame_roi
+from posetrack.models.blazepose_detector import DetectorDecoder, detector_crop
 from posetrack.models.runtime import OrtModel
 
 
@@ -16,14 +17,18 @@ class DetectSystem(esper.Processor):
     """Starts the pipeline on each new frame by choosing the region of interest.
 
     Reads CameraFrame and TrackingState. Writes RegionOfInterest, or an empty PoseResult when
-    nobody is in view. Runs the person detector only when TrackingState holds no ROI from the
-    previous frame's landmarks (first frame, or tracking lost), as MediaPipe's pose graph does.
+    nobody is in view. With a detector (BlazePose), it runs only when TrackingState holds no ROI
+    from the previous frame's landmarks (first frame, or tracking lost), as MediaPipe's pose
+    graph does; without one (PoseNet, MoveNet) the ROI is the whole frame.
     """
 
-    def __init__(self, detector: OrtModel, keypoint_names: tuple[str, ...]) -> None:
+    def __init__(
+        self, detector: OrtModel | None, keypoint_names: tuple[str, ...], cropper: object
+    ) -> None:
         self.detector = detector
-        self.decoder = DetectorDecoder()
+        self.decoder = DetectorDecoder() if detector is not None else None
         self.keypoint_names = keypoint_names
+        self.cropper = cropper  # CpuCropper or GpuCroppers: the detector's letterbox
 
     def process(self) -> None:
         for ent, (frame, state) in esper.get_components(CameraFrame, TrackingState):
@@ -42,10 +47,13 @@ class DetectSystem(esper.Processor):
                 esper.add_component(ent, roi)
 
     def _detect(self, frame: CameraFrame) -> RegionOfInterest | None:
-        tensor, crop_to_source = preprocess_detector(frame.pixels)
-        outputs = self.detector.run({self.detector.input_names[0]: tensor})
         height, width = frame.pixels.shape[:2]
-        rois = self.decoder.decode(outputs, crop_to_source, width, height)
+        if self.detector is None:
+            return full_frame_roi(width, height)
+        spec = detector_crop(width, height)
+        tensor = self.cropper.crop(frame.pixels, frame.index, spec)
+        outputs = self.detector.run({self.detector.input_names[0]: tensor})
+        rois = self.decoder.decode(outputs, spec.crop_to_source, width, height)
         return rois[0] if rois else None
 
     def _nobody(self, frame: CameraFrame) -> PoseResult:

@@ -1,0 +1,144 @@
+"""Where preprocessing and decoding run: `auto | gpu | cpu`, and the GPU-path owners.
+
+auto picks the GPU path on a hardware GL renderer and the CPU path on a software one (Mesa's
+llvmpipe is slower than OpenCV and numpy on the same cores: measured in benchmarks/), and says
+which it chose. Both paths give the same answers (tests/test_gpu_*.py, tests/test_backends.py).
+Every host <-> GPU byte is counted: `total_uploaded`, `total_read_back`.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from posetrack.crop import CpuCropper, CropSpec
+from posetrack.errors import PosetrackError
+from posetrack.models.pose_model import CpuHeatmapOps
+from posetrack.models.posenet_decode import Candidate
+
+
+@dataclass
+class BackendChoice:
+    preprocess: str  # "gpu" or "cpu": what runs
+    decode: str
+    renderer: str = ""  # the GL renderer the GPU path would use, when one was found
+    notice: str = ""  # one line for the user when auto fell back or chose the CPU
+    context: object | None = field(default=None, repr=False)  # GpuContext when a path uses it
+
+
+def choose_backends(preprocess: str, decode: str, context: object | None = None) -> BackendChoice:
+    """Resolve `auto`; opens a headless GpuContext when a GPU path may run and none is given."""
+    for stage, wanted in (("preprocess", preprocess), ("decode", decode)):
+        if wanted not in ("auto", "gpu", "cpu"):
+            raise PosetrackError(f"--{stage} must be auto, gpu or cpu, not {wanted!r}")
+    if preprocess == decode == "cpu":
+        return BackendChoice("cpu", "cpu")
+    owned = context is None
+    if owned:
+        from posetrack.gpu.context import GpuContext
+
+        try:
+            context = GpuContext.headless()
+        except PosetrackError as e:
+            if "gpu" in (preprocess, decode):
+                raise PosetrackError(f"the GPU path was asked for, but {e}") from e
+            return BackendChoice("cpu", "cpu", notice=f"preprocess and decode on CPU ({e})")
+    software = context.is_software
+    chosen = {
+        stage: ("cpu" if software else "gpu") if wanted == "auto" else wanted
+        for stage, wanted in (("preprocess", preprocess), ("decode", decode))
+    }
+    notice = ""
+    if software and "auto" in (preprocess, decode):
+        notice = f"auto chose the CPU path: {context.renderer} renders in software"
+    renderer = context.renderer
+    if "gpu" not in chosen.values() and owned:
+        context.close()
+        context = None
+    return BackendChoice(chosen["preprocess"], chosen["decode"], renderer, notice, context)
+
+
+class GpuCroppers:
+    """The compute-shader crop, one GpuCropper per crop shape, each frame uploaded once each."""
+
+    def __init__(self, context) -> None:
+        self.context = context
+        self._croppers: dict[tuple, object] = {}
+        self._frame_of: dict[tuple, int] = {}
+        self.total_uploaded = 0
+        self.total_read_back = 0
+
+    def crop(self, frame_bgr: np.ndarray, frame_index: int, spec: CropSpec) -> np.ndarray:
+        from posetrack.gpu.crop import GpuCropper
+
+        key = (spec.width, spec.height, spec.value_range, spec.border)
+        cropper = self._croppers.get(key)
+        if cropper is None:
+            cropper = GpuCropper(self.context, spec.width, spec.height, "NHWC",
+                                 spec.value_range, spec.border)  # fmt: skip
+            self._croppers[key] = cropper
+        if self._frame_of.get(key) != frame_index:
+            cropper.upload(frame_bgr)
+            self._count(cropper)
+            self._frame_of[key] = frame_index
+        tensor = cropper.crop(spec.source_to_crop)
+        self._count(cropper)
+        return np.rint(tensor).astype(np.int32) if spec.dtype == "int32" else tensor
+
+    def _count(self, gpu) -> None:
+        self.total_uploaded += gpu.bytes_uploaded
+        self.total_read_back += gpu.bytes_read_back
+
+    def close(self) -> None:
+        for cropper in self._croppers.values():
+            cropper.close()
+        self._croppers.clear()
+
+
+class GpuHeatmapOps:
+    """The compute-shader decode (max-pool argmax reduction, refinement, local maxima)."""
+
+    def __init__(self, context) -> None:
+        self.context = context
+        self._decoders: dict[tuple[int, ...], object] = {}
+        self.total_uploaded = 0
+        self.total_read_back = 0
+
+    def refine(self, landmarks_crop_px: np.ndarray, logits: np.ndarray, **kw) -> np.ndarray:
+        decoder = self._decoder(logits.shape)
+        return self._counted(decoder, decoder.blazepose_refine(landmarks_crop_px, logits, **kw))
+
+    def posenet(self, logits: np.ndarray, offsets: np.ndarray, stride: int) -> np.ndarray:
+        decoder = self._decoder(logits.shape)
+        return self._counted(decoder, decoder.posenet(logits, offsets, stride))
+
+    def local_maxima(self, scores: np.ndarray, threshold: float) -> list[Candidate]:
+        decoder = self._decoder(scores.shape)
+        return self._counted(decoder, decoder.local_maxima(scores, threshold))
+
+    def _decoder(self, shape: tuple[int, ...]):
+        from posetrack.gpu.heatmaps import GpuHeatmapDecoder
+
+        height, width, channels = shape[-3:]
+        key = (height, width, channels)
+        if key not in self._decoders:
+            self._decoders[key] = GpuHeatmapDecoder(
+                self.context.engine, self.context.gsg, height, width, channels
+            )
+        return self._decoders[key]
+
+    def _counted(self, decoder, result):
+        self.total_uploaded += decoder.bytes_uploaded
+        self.total_read_back += decoder.bytes_read_back
+        return result
+
+    def close(self) -> None:
+        for decoder in self._decoders.values():
+            decoder.close()
+        self._decoders.clear()
+
+
+def make_paths(choice: BackendChoice) -> tuple[object, object]:
+    """(cropper, heatmap ops) for a choice; the caller closes both, then the context."""
+    cropper = GpuCroppers(choice.context) if choice.preprocess == "gpu" else CpuCropper()
+    ops = GpuHeatmapOps(choice.context) if choice.decode == "gpu" else CpuHeatmapOps()
+    return cropper, ops
