@@ -34,24 +34,19 @@ up in the host's own copy (the bytes that went up), so the list carries indices 
 
 import warnings
 from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 from panda3d.core import (
-    ComputeNode,
     GraphicsEngine,
     GraphicsStateGuardian,
-    NodePath,
     PTA_float,
     PTA_int,
     PTA_LVecBase2f,
-    SamplerState,
-    Shader,
-    ShaderAttrib,
     Texture,
 )
 
 from posetrack.errors import PosetrackError
+from posetrack.gpu.dispatch import Dispatch, float_texture, load_compute_shader
 from posetrack.heatmap_decode import sigmoid
 from posetrack.models.blazepose_landmarks import (
     HEATMAP_KERNEL,
@@ -61,7 +56,6 @@ from posetrack.models.blazepose_landmarks import (
 from posetrack.models.posenet_decode import Candidate
 from posetrack.models.posenet_decode import local_maxima as cpu_local_maxima
 
-SHADER_DIR = Path(__file__).resolve().parent.parent / "shaders"
 # Invocations per argmax work group (a power of two for the tree reduction). Argmax median on
 # llvmpipe (2 busy cores), 64x64x39 / 25x25x17: 32 -> 1.09 / 0.24 ms, 64 -> 1.18 / 0.39,
 # 128 -> 1.27 / 0.52, 256 -> 1.57 / 0.42 (32 and 64 are within this machine's noise). 64 is
@@ -79,72 +73,6 @@ LOCAL_MAXIMA_GROUP_SIZE = 64  # one invocation per score; a whole number of warp
 CANDIDATE_CAPACITY = 256
 MAX_EXACT_INDEX = 1 << 24  # flat indices travel as float32: exact below 2^24 cells
 FLOAT32 = 4  # bytes
-
-
-def load_compute_shader(name: str, defines: dict[str, int | None]) -> Shader:
-    """posetrack/shaders/`name` with `#define NAME value` lines injected after `#version`."""
-    source = (SHADER_DIR / name).read_text()
-    version, _, body = source.partition("\n")
-    if not version.startswith("#version"):
-        raise PosetrackError(f"{name}: the first line must be #version")
-    lines = [
-        f"#define {key}" + ("" if value is None else f" {value}") for key, value in defines.items()
-    ]
-    shader = Shader.make_compute(Shader.SL_GLSL, "\n".join([version, *lines, body]))
-    if shader is None:
-        raise PosetrackError(f"{name}: Panda3D could not make a compute shader from it")
-    return shader
-
-
-def _float_texture(name: str, width: int, height: int, fmt: int) -> Texture:
-    texture = Texture(name)
-    texture.setup_2d_texture(width, height, Texture.T_float, fmt)
-    # texelFetch ignores filtering, but a mipmap filter would make Panda build mipmaps
-    texture.set_minfilter(SamplerState.FT_nearest)
-    texture.set_magfilter(SamplerState.FT_nearest)
-    return texture
-
-
-class _Dispatch:
-    """One compute shader with its inputs, dispatched as two alternating ShaderAttribs.
-
-    Panda 1.10 skips re-applying a state equal to the last one applied, and with it the upload
-    of modified textures and the re-reading of PTA uniforms (measured: the second dispatch of
-    the same attrib ran on stale inputs). Two attribs that differ in an unused input make each
-    call a state change; uniforms are PTAs changed in place, so nothing is rebuilt per call.
-    """
-
-    def __init__(
-        self,
-        gsg: GraphicsStateGuardian,
-        name: str,
-        shader: Shader,
-        inputs: dict[str, object],
-        result: Texture,
-        result_read: bool = False,
-    ) -> None:
-        # Compile now: Panda only logs GLSL errors, and a failed shader's dispatch trips an
-        # assertion deep in the GL code
-        if shader.prepare_now(gsg.prepared_objects, gsg) is None or shader.get_error_flag():
-            raise PosetrackError(
-                f"the {name} compute shader failed to build on {gsg.driver_renderer} "
-                "(the GLSL compiler's message is on the log above)"
-            )
-        node = NodePath(ComputeNode(name))
-        node.set_shader(shader)
-        for key, value in inputs.items():
-            node.set_shader_input(key, value)
-        # level 0 of `result` as an image: write-only, or read-write for atomics
-        node.set_shader_input("result", result, result_read, True, -1, 0)
-        self.attribs = []
-        for toggle in (0, 1):
-            node.set_shader_input("posetrack_state_toggle", toggle)
-            self.attribs.append(node.get_attrib(ShaderAttrib))
-        self.calls = 0
-
-    def run(self, engine: GraphicsEngine, gsg: GraphicsStateGuardian, groups: int) -> None:
-        engine.dispatch_compute((groups, 1, 1), self.attribs[self.calls % 2], gsg)
-        self.calls += 1
 
 
 class GpuHeatmapDecoder:
@@ -179,9 +107,9 @@ class GpuHeatmapDecoder:
         self.shape = (height, width, channels)
         self.bytes_uploaded = 0  # host -> GPU bytes of the last call
         self.bytes_read_back = 0  # GPU -> host bytes of the last call
-        self._heatmaps = _float_texture("heatmaps", width * channels, height, Texture.F_r32)
-        self._offsets = _float_texture("offsets", 2 * width * channels, height, Texture.F_r32)
-        self._result = _float_texture("decode-result", channels, 1, Texture.F_rgba32)
+        self._heatmaps = float_texture("heatmaps", width * channels, height, Texture.F_r32)
+        self._offsets = float_texture("offsets", 2 * width * channels, height, Texture.F_r32)
+        self._result = float_texture("decode-result", channels, 1, Texture.F_rgba32)
         self.candidate_capacity = candidate_capacity
         self._candidates = Texture("candidates")
         self._candidates.setup_2d_texture(1 + candidate_capacity, 1, Texture.T_int, Texture.F_r32i)
@@ -198,21 +126,21 @@ class GpuHeatmapDecoder:
 
         shape = {"HEIGHT": height, "WIDTH": width, "CHANNELS": channels}
         argmax = {**shape, "GROUP_SIZE": ARGMAX_GROUP_SIZE}
-        self._argmax = _Dispatch(
+        self._argmax = Dispatch(
             gsg,
             "argmax",
             load_compute_shader("argmax.comp.glsl", argmax),
             {"heatmaps": self._heatmaps},
             self._result,
         )
-        self._posenet = _Dispatch(
+        self._posenet = Dispatch(
             gsg,
             "posenet",
             load_compute_shader("argmax.comp.glsl", {**argmax, "HAS_OFFSETS": None}),
             {"heatmaps": self._heatmaps, "offsets": self._offsets, "output_stride": self._stride},
             self._result,
         )
-        self._refine = _Dispatch(
+        self._refine = Dispatch(
             gsg,
             "refine",
             load_compute_shader("refine.comp.glsl", {**shape, "GROUP_SIZE": REFINE_GROUP_SIZE}),
@@ -224,7 +152,7 @@ class GpuHeatmapDecoder:
             },
             self._result,
         )
-        self._local_maxima = _Dispatch(
+        self._local_maxima = Dispatch(
             gsg,
             "local-maxima",
             load_compute_shader(
