@@ -268,12 +268,12 @@ def test_a_shader_that_does_not_build_raises_instead_of_returning_zeros(
     showbase: ShowBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Panda reports GLSL errors only on the log; the decoder says so when it is built."""
-    import posetrack.gpu.heatmaps as gpu_heatmaps
+    import posetrack.gpu.dispatch as gpu_dispatch
 
     for name in ("argmax.comp.glsl", "refine.comp.glsl"):
-        source = (gpu_heatmaps.SHADER_DIR / name).read_text()
+        source = (gpu_dispatch.SHADER_DIR / name).read_text()
         (tmp_path / name).write_text(source.replace("void main() {", "void main() { oops;"))
-    monkeypatch.setattr(gpu_heatmaps, "SHADER_DIR", tmp_path)
+    monkeypatch.setattr(gpu_dispatch, "SHADER_DIR", tmp_path)
     with pytest.raises(PosetrackError, match="failed to build"):
         _decoder(showbase, (4, 4, 2))
 

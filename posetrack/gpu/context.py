@@ -84,6 +84,11 @@ class GpuContext:
     def headless(cls, load_display: str = "p3headlessgl") -> "GpuContext":
         """Make a context of our own: pipe, engine, 1 x 1 offscreen buffer, no ShowBase.
 
+        For programs without a Panda3D window of their own (the CLI). A game lends its own with
+        `from_showbase`: Panda's direct GL calls (prepare, dispatch, extract) assume the last
+        current context is theirs, so a second engine in the process leaves the game's GSG
+        on the wrong context until its next render_frame (measured in this project's tests).
+
         `load_display` names the Panda display module (p3headlessgl: EGL, no display server).
         Raises PosetrackError naming the packages to install when no GL context can be made.
         """
