@@ -15,23 +15,12 @@ import pytest
 if TYPE_CHECKING:
     from direct.showbase.ShowBase import ShowBase
 
-# Debian packages that give EGL + a software GL renderer on a headless machine.
-EGL_PACKAGES = "libegl1 libegl-mesa0 libgl1-mesa-dri libgl1"
-
-# PRC for an offscreen window through EGL. gl-version stays unset on purpose: asking for a
-# core profile breaks Panda's default shaders.
-HEADLESS_PRC = """
-load-display p3headlessgl
-window-type offscreen
-audio-library-name null
-notify-level-device fatal
-"""
-
-
 # Mesa's EGL must pick the surfaceless platform (no X11, no Wayland) before panda3d loads
 # libEGL; conftest is imported before any test module, so this runs first. setdefault: a
 # machine that needs another platform can still say so.
 os.environ.setdefault("EGL_PLATFORM", "surfaceless")
+
+from posetrack.gpu.context import EGL_PACKAGES, HEADLESS_PRC  # noqa: E402 - after the line above
 
 
 @pytest.fixture(scope="session")

@@ -6,29 +6,16 @@ Single pose: `Identity` [1,1,17,3] = (y, x, score), y and x in [0, 1] of the inp
 
 import numpy as np
 
-from posetrack.components import ModelInput, PoseEstimate, RegionOfInterest
-from posetrack.crop import CropSpec
-from posetrack.geometry import apply_affine, crop_matrix, pad_roi
-from posetrack.models.pose_model import HeatmapOps
+from posetrack.components import ModelInput, PoseEstimate
+from posetrack.geometry import apply_affine
+from posetrack.models.pose_model import FullFrameModel, HeatmapOps
 
 MIN_POSE_SCORE = 0.25  # tfjs-models pose-detection MoveNet minPoseScore default
 
 
-class MoveNet:
-    uses_detector = False
-
-    def __init__(
-        self, name: str, keypoint_names: tuple[str, ...], input_shape: tuple, max_poses: int
-    ) -> None:
-        self.name = name
-        self.keypoint_names = keypoint_names
-        self.size = int(input_shape[1])
-        self.max_poses = max_poses
-
-    def crop(self, roi: RegionOfInterest) -> CropSpec:
-        # letterboxed (MoveNet was trained on padded squares), whole RGB values as int32
-        matrix = crop_matrix(pad_roi(roi, self.size, self.size), self.size, self.size)
-        return CropSpec(matrix, self.size, self.size, (0.0, 255.0), "zero", "int32")
+class MoveNet(FullFrameModel):
+    value_range = (0.0, 255.0)  # whole RGB values, as int32
+    dtype = "int32"
 
     def decode(
         self, outputs: dict[str, np.ndarray], model_input: ModelInput, ops: HeatmapOps

@@ -11,6 +11,7 @@ import numpy as np
 
 from posetrack.components import ModelInput, PoseEstimate, RegionOfInterest
 from posetrack.crop import CropSpec
+from posetrack.geometry import crop_matrix, pad_roi
 from posetrack.heatmap_decode import posenet_keypoints
 from posetrack.models.blazepose_landmarks import refine_from_heatmap
 from posetrack.models.posenet_decode import Candidate, local_maxima
@@ -59,6 +60,27 @@ class PoseModel(Protocol):
     ) -> tuple[list[PoseEstimate], np.ndarray | None]:
         """Poses in source pixels, best first, and what places the next ROI (or None)."""
         ...
+
+
+class FullFrameModel:
+    """Base of the models that see the whole frame, letterboxed into a square input (PoseNet,
+    MoveNet): squashing the frame to the square would bend the bodies the model sees."""
+
+    uses_detector = False
+    value_range: tuple[float, float] = (0.0, 1.0)
+    dtype = "float32"
+
+    def __init__(
+        self, name: str, keypoint_names: tuple[str, ...], input_shape: tuple, max_poses: int
+    ) -> None:
+        self.name = name
+        self.keypoint_names = keypoint_names
+        self.size = int(input_shape[1])  # NHWC, square
+        self.max_poses = max_poses
+
+    def crop(self, roi: RegionOfInterest) -> CropSpec:
+        matrix = crop_matrix(pad_roi(roi, self.size, self.size), self.size, self.size)
+        return CropSpec(matrix, self.size, self.size, self.value_range, "zero", self.dtype)
 
 
 def load_pose_model(name: str, max_poses: int = 1) -> PoseModel:

@@ -8,11 +8,10 @@ candidate search runs on the GPU path and whose short candidate list is finished
 
 import numpy as np
 
-from posetrack.components import ModelInput, PoseEstimate, RegionOfInterest
-from posetrack.crop import CropSpec
-from posetrack.geometry import apply_affine, crop_matrix, pad_roi
+from posetrack.components import ModelInput, PoseEstimate
+from posetrack.geometry import apply_affine
 from posetrack.heatmap_decode import sigmoid
-from posetrack.models.pose_model import HeatmapOps
+from posetrack.models.pose_model import FullFrameModel, HeatmapOps
 from posetrack.models.posenet_decode import decode_multiple
 
 OUTPUT_STRIDE = 16  # this PoseNet's stride: heatmap side = (385 - 1) / 16 + 1 = 25
@@ -25,21 +24,8 @@ def posenet_output(outputs: dict[str, np.ndarray], part: str) -> np.ndarray:
     return next(v for k, v in outputs.items() if f"/{part}_" in k)[0]
 
 
-class PoseNet:
-    uses_detector = False
-
-    def __init__(
-        self, name: str, keypoint_names: tuple[str, ...], input_shape: tuple, max_poses: int
-    ) -> None:
-        self.name = name
-        self.keypoint_names = keypoint_names
-        self.size = int(input_shape[1])
-        self.max_poses = max_poses
-
-    def crop(self, roi: RegionOfInterest) -> CropSpec:
-        # letterboxed like TF.js's padAndResizeTo: squashing the frame bends the body
-        matrix = crop_matrix(pad_roi(roi, self.size, self.size), self.size, self.size)
-        return CropSpec(matrix, self.size, self.size, (-1.0, 1.0), "zero")
+class PoseNet(FullFrameModel):
+    value_range = (-1.0, 1.0)  # RGB / 127.5 - 1, measured against MoveNet (docs)
 
     def decode(
         self, outputs: dict[str, np.ndarray], model_input: ModelInput, ops: HeatmapOps
