@@ -38,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--no-smooth", action="store_true",
                        help="turn landmark filtering off (filtering is not built yet: the "
                        "stream is unfiltered either way)")  # fmt: skip
+    track.add_argument("--character", metavar="NAME",
+                       help="drive this character (mannequin) with each pose and add its "
+                       "joint positions to the pose as \"character\"")  # fmt: skip
+    track.add_argument("--no-mirror", action="store_true",
+                       help="drive the character unmirrored (default: mirrored, as a webcam "
+                       "user expects)")  # fmt: skip
     track.add_argument("--max-frames", type=_positive, metavar="N", help="stop after N frames")
     track.add_argument("--max-poses", type=_positive, metavar="N", default=None,
                        help="people to find per frame (default: 1; posenet and "

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import esper
 
+from posetrack.character_stream import CharacterPoseWriter, PoseOutputs
 from posetrack.components import CameraFrame, StageTimes, TrackerConfig
 from posetrack.errors import PosetrackError, SourceError
 from posetrack.fetch import say
 from posetrack.overlay import OverlayWriter, draw_poses
 from posetrack.progress import Progress
 from posetrack.samples import SAMPLES, sample_path
-from posetrack.stream import PoseStreamWriter
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 
 _IDLE_S = 0.002  # a live source had no new frame: wait this long instead of spinning a core
@@ -54,7 +54,14 @@ def run_track(args: argparse.Namespace) -> int:
                 overlay = stack.enter_context(
                     OverlayWriter(Path(args.overlay), tracker.source.fps, tracker.source.size)
                 )
-            return _track_loop(tracker, PoseStreamWriter(out), overlay, args.max_frames)
+            after = PoseOutputs(
+                tracker.entity,
+                smooth=config.smooth,
+                character=getattr(args, "character", None),
+                mirror=not getattr(args, "no_mirror", False),
+            )
+            stack.callback(after.close)
+            return _track_loop(tracker, CharacterPoseWriter(out), overlay, args.max_frames, after)
     finally:
         esper.switch_world(previous_world)
         esper.delete_world("posetrack-track")
@@ -79,9 +86,10 @@ def _open_output(path: str | None, stack: ExitStack):
 
 def _track_loop(
     tracker: PoseTrackingSystem,
-    writer: PoseStreamWriter,
+    writer: CharacterPoseWriter,
     overlay: OverlayWriter | None,
     max_frames: int | None,
+    after: PoseOutputs,
 ) -> int:
     source = tracker.source
     width, height = source.size
@@ -92,7 +100,7 @@ def _track_loop(
         height=height,
         fps=source.fps,
         backends=tracker.backends,
-        smoothing=False,  # no filter stage yet: every frame is the model's raw answer
+        **after.header,  # "smoothing": what the filter runs; "character" when one is driven
     )
     total = (
         source.frame_count
@@ -112,7 +120,7 @@ def _track_loop(
                 continue
             last = result.frame
             frames += 1
-            writer.frame(result)
+            result = after.write(writer, result)  # filter, drive the character, write
             if overlay is not None:
                 frame = esper.component_for_entity(tracker.entity, CameraFrame)
                 overlay.write(draw_poses(frame.pixels, result))

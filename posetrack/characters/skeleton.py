@@ -41,6 +41,11 @@ class Skeleton:
     # where the bone ends at rest: its primary canonical child's origin, else the mean origin
     # of the rig's own child joints (finger roots, head top); absent for a joint with none
     rest_tips: dict[str, np.ndarray] = field(default_factory=dict)
+    # rest orientation (w, x, y, z) of the rig joint each bone hangs from directly (the part's
+    # root transform for a top joint): a joint's controlJoint rotation is relative to that
+    # joint, which need not be a canonical bone (twist, root or intermediate joints); absent:
+    # the canonical parent (identity for the root)
+    rig_parent_quats: dict[str, np.ndarray] = field(default_factory=dict)
 
     def rest_direction(self, bone: str) -> np.ndarray:
         """Unit vector from the bone's joint to its end at rest (Actor space)."""
@@ -105,7 +110,9 @@ def skeleton_from_actor(
         kids = children.get(joint_of[bone], [])
         if kids:
             tips[bone] = np.mean([_position(nets[k]) for k in kids], axis=0)
-    return Skeleton(chosen.name, bones, joint_of, parents, positions, quats, tips)
+    above = {b: rig_parent[joint_of[b]] for b in bones}
+    rig_parent_quats = {b: _quat(to_actor if j is None else nets[j]) for b, j in above.items()}
+    return Skeleton(chosen.name, bones, joint_of, parents, positions, quats, tips, rig_parent_quats)
 
 
 def _walk(

@@ -67,8 +67,8 @@ class RetargetConfig:
 class RetargetResult:
     """Targets for one frame, in the character's model space."""
 
-    local_quats: dict[str, np.ndarray]  # per canonical bone, relative to the parent's frame
-    world_quats: dict[str, np.ndarray]  # per canonical bone, the solved world rotation
+    local_quats: dict[str, np.ndarray]  # per rig bone, relative to its parent bone's frame
+    world_quats: dict[str, np.ndarray]  # per rig bone, the solved world (model) rotation
     root_quat: np.ndarray  # hips world rotation (= local_quats["hips"])
     root_position: np.ndarray  # hips world position
     observed: frozenset[str]  # bones aimed from this frame's keypoints (others held/relaxed)
@@ -155,10 +155,9 @@ class Retargeter:
             world[bone] = quat.normalize(quat.mul(wp, local[bone]))
             delta[bone] = quat.mul(world[bone], quat.inverse(r))
         root = self._root_position(img)
-        canon = {b: local[b] for b in BONES}
-        return RetargetResult(
-            canon, {b: world[b] for b in BONES}, canon["hips"], root, frozenset(observed)
-        )
+        # every bone of the rig (rig-only ones, e.g. shoulders, at their rest local rotation):
+        # the animate stage needs each joint's parent as it is posed now
+        return RetargetResult(local, world, local["hips"], root, frozenset(observed))
 
     def _aim(self, bone: str, pts: dict, dp: np.ndarray, planar: bool) -> np.ndarray | None:
         """World delta that aims `bone` along its observed limb (None if not observed)."""

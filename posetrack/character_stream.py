@@ -1,0 +1,126 @@
+"""What `posetrack track` adds after decoding: the filter stage and a driven character.
+
+`PoseOutputs` runs FilterSystem on the tracker entity (One Euro, or a pass-through with
+--no-smooth) and, with --character NAME, the real retarget and animate stages on a headless
+Actor (no window: Panda3D updates the joints without rendering), then writes each frame with
+the first pose's `"character": {keypoint: [x, y, z]}`: the world position of the joint that
+stands for each tracked keypoint, read back from the Actor after controlJoint, hip-centred in
+the axes of the pose's `world` landmarks (x right, y down, z away, metres of the character).
+"""
+
+from typing import Any
+
+import esper
+import numpy as np
+
+from posetrack.components import PoseResult
+from posetrack.components.character import CharacterBinding, FilterConfig, FilteredPose
+from posetrack.errors import PosetrackError
+from posetrack.retarget import RetargetConfig
+from posetrack.retarget.axes import character_to_world
+from posetrack.retarget.limbs import KEYPOINT_JOINTS, mirror_name
+from posetrack.stream import PoseStreamWriter
+from posetrack.systems.filter import FilterSystem, describe, filtered_result
+
+CHARACTERS = ("mannequin",)  # characters `--character` knows by name
+_DIGITS = 4  # 0.1 mm: far below the landmarks' own noise
+
+
+class CharacterPoseWriter(PoseStreamWriter):
+    """The pose stream, with `"character"` added to the first pose of a frame when given."""
+
+    _character: dict[str, list[float]] | None = None
+
+    def frame(self, result: PoseResult, character: dict[str, Any] | None = None) -> None:
+        self._character = character
+        try:
+            super().frame(result)
+        finally:
+            self._character = None
+
+    def _line(self, obj: dict[str, Any]) -> None:
+        if obj.get("type") == "frame" and self._character is not None and obj["poses"]:
+            obj["poses"][0]["character"] = self._character
+        super()._line(obj)
+
+
+class DrivenCharacter:
+    """A headless character driven by the retarget and animate stages (snapping to targets:
+    a stream line is that frame's pose, there are no display frames in between)."""
+
+    def __init__(self, name: str, tracker: int, mirror: bool) -> None:
+        if name not in CHARACTERS:
+            known = ", ".join(CHARACTERS)
+            raise PosetrackError(f"no character named {name!r}; characters: {known}")
+        from posetrack.characters import build_mannequin, skeleton_from_actor
+        from posetrack.systems.animate import AnimateSystem
+        from posetrack.systems.retarget import RetargetSystem
+
+        self.mirror = mirror
+        self.actor = build_mannequin()
+        self.skeleton = skeleton_from_actor(self.actor, "mannequin")
+        binding = CharacterBinding(
+            tracker, RetargetConfig(mirror=mirror), self.actor, self.skeleton, response_s=0.0
+        )
+        self.entity = esper.create_entity(binding)
+        self._stages = [RetargetSystem(), AnimateSystem(clock=lambda: 0.0)]
+        self._exposed = {
+            bone: self.actor.exposeJoint(None, "modelRoot", self.skeleton.joint_of[bone])
+            for bone in set(KEYPOINT_JOINTS.values())
+        }
+
+    def process(self) -> dict[str, list[float]]:
+        """Drive the actor to the newest filtered pose; its joints as tracked keypoints."""
+        for stage in self._stages:
+            stage.process()
+        self.actor.update(force=True)  # apply the controlJoint transforms to the joints now
+        pos = {bone: np.array(node.get_pos(self.actor)) for bone, node in self._exposed.items()}
+        hip = 0.5 * (pos["leftUpperLeg"] + pos["rightUpperLeg"])
+        names = list(KEYPOINT_JOINTS)
+        world = character_to_world(np.array([pos[KEYPOINT_JOINTS[n]] - hip for n in names]),
+                                   self.mirror)  # fmt: skip
+        return {
+            (mirror_name(n) if self.mirror else n): [round(float(v), _DIGITS) for v in p]
+            for n, p in zip(names, world, strict=True)
+        }
+
+    def close(self) -> None:
+        if esper.entity_exists(self.entity):
+            esper.delete_entity(self.entity, immediate=True)
+        self.actor.cleanup()
+
+
+class PoseOutputs:
+    """The stages after decode for `posetrack track`: filter, then an optional character."""
+
+    def __init__(
+        self, tracker: int, smooth: bool, character: str | None = None, mirror: bool = True
+    ) -> None:
+        self.tracker = tracker
+        self.filter_config = FilterConfig() if smooth else FilterConfig(mode="none")
+        self._filter = FilterSystem(self.filter_config)
+        self.character = None if character is None else DrivenCharacter(character, tracker, mirror)
+
+    @property
+    def header(self) -> dict[str, Any]:
+        """Header fields: "smoothing" (what the filter ran) and "character" when one is driven."""
+        fields: dict[str, Any] = {"smoothing": describe(self.filter_config)}
+        if self.character is not None:
+            fields["character"] = {"name": "mannequin", "mirror": self.character.mirror}
+        return fields
+
+    def write(self, writer: CharacterPoseWriter, result: PoseResult) -> PoseResult:
+        """Filter (and drive the character with) the newest result, write it, return it."""
+        self._filter.process()
+        filtered = esper.component_for_entity(self.tracker, FilteredPose)
+        out = filtered_result(result, filtered)
+        character = None
+        if self.character is not None:
+            posed = self.character.process()  # also on lost frames: the gating counts them
+            character = posed if filtered.pose is not None else None
+        writer.frame(out, character)
+        return out
+
+    def close(self) -> None:
+        if self.character is not None:
+            self.character.close()
