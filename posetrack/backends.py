@@ -26,12 +26,16 @@ class BackendChoice:
 
 
 def choose_backends(preprocess: str, decode: str, context: object | None = None) -> BackendChoice:
-    """Resolve `auto`; opens a headless GpuContext when a GPU path may run and none is given."""
+    """Resolve `auto`. The GL context: the one given, else a running ShowBase's (a second
+    context beside a game's window breaks its rendering: posetrack/gpu/context.py), else a
+    headless one of our own, opened only when a GPU path may run."""
     for stage, wanted in (("preprocess", preprocess), ("decode", decode)):
         if wanted not in ("auto", "gpu", "cpu"):
             raise PosetrackError(f"--{stage} must be auto, gpu or cpu, not {wanted!r}")
     if preprocess == decode == "cpu":
         return BackendChoice("cpu", "cpu")
+    if context is None:
+        context = _running_showbase_context()
     owned = context is None
     if owned:
         from posetrack.gpu.context import GpuContext
@@ -55,6 +59,19 @@ def choose_backends(preprocess: str, decode: str, context: object | None = None)
         context.close()
         context = None
     return BackendChoice(chosen["preprocess"], chosen["decode"], renderer, notice, context)
+
+
+def _running_showbase_context() -> object | None:
+    """The GL context of the ShowBase running in this process, if one has a window."""
+    import builtins
+
+    base = getattr(builtins, "base", None)  # ShowBase publishes itself there
+    win = getattr(base, "win", None)
+    if win is None or win.get_gsg() is None:
+        return None
+    from posetrack.gpu.context import GpuContext
+
+    return GpuContext.from_showbase(base)
 
 
 class GpuCroppers:

@@ -81,3 +81,20 @@ def test_tracking_a_clip_on_either_path_stays_together(gpu: GpuContext) -> None:
     ]
     assert len(gaps) >= 25
     assert np.median(np.concatenate(gaps)) < 0.5
+
+
+def test_a_tracker_in_a_game_shares_its_gl_context_and_rendering_goes_on(showbase) -> None:
+    """No second GL context beside a game's window: the game keeps rendering afterwards."""
+
+    def background() -> np.ndarray:
+        showbase.graphicsEngine.render_frame()
+        shot = showbase.win.get_screenshot()
+        pixels = np.frombuffer(bytes(shot.get_ram_image_as("RGBA")), np.uint8)
+        return pixels.reshape(-1, 4)[:, :3].mean(axis=0)
+
+    showbase.win.set_clear_color((0.8, 0.1, 0.1, 1))
+    assert np.allclose(background(), (204, 25, 25), atol=3)
+    choice = choose_backends("gpu", "gpu")
+    assert choice.context.gsg == showbase.win.get_gsg()
+    _track(str(sample_path("messi5.jpg")), "blazepose-full", "gpu", 1, None)
+    assert np.allclose(background(), (204, 25, 25), atol=3)
