@@ -102,6 +102,11 @@ class PoseOutputs:
         self.character = None if character is None else DrivenCharacter(character, tracker, mirror)
 
     @property
+    def stage_name(self) -> str:
+        """What `write` runs, as the summary's stage name."""
+        return "filter" if self.character is None else "filter+retarget+animate"
+
+    @property
     def header(self) -> dict[str, Any]:
         """Header fields: "smoothing" (what the filter ran) and "character" when one is driven."""
         fields: dict[str, Any] = {"smoothing": describe(self.filter_config)}

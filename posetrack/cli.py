@@ -36,8 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--decode", choices=("auto", "gpu", "cpu"), default="auto",
                        help="heatmap decode backend (default: %(default)s)")  # fmt: skip
     track.add_argument("--no-smooth", action="store_true",
-                       help="turn landmark filtering off (filtering is not built yet: the "
-                       "stream is unfiltered either way)")  # fmt: skip
+                       help="turn the One Euro landmark filter off: every frame is the "
+                       "model's raw answer")  # fmt: skip
     track.add_argument("--character", metavar="NAME",
                        help="drive this character (mannequin) with each pose and add its "
                        "joint positions to the pose as \"character\"")  # fmt: skip

@@ -109,6 +109,7 @@ def _track_loop(
     )
     progress = Progress(total)
     stage_ms: dict[str, list[float]] = {}
+    moved: dict[str, dict[str, list[int]]] = {"up": {}, "down": {}}  # host <-> GPU bytes
     frames, last = 0, -1
     start = time.perf_counter()
     try:
@@ -120,12 +121,20 @@ def _track_loop(
                 continue
             last = result.frame
             frames += 1
+            start_after = time.perf_counter()
             result = after.write(writer, result)  # filter, drive the character, write
+            stage_ms.setdefault(after.stage_name, []).append(
+                (time.perf_counter() - start_after) * 1000.0
+            )
             if overlay is not None:
                 frame = esper.component_for_entity(tracker.entity, CameraFrame)
                 overlay.write(draw_poses(frame.pixels, result))
-            for name, ms in esper.component_for_entity(tracker.entity, StageTimes).ms.items():
+            times = esper.component_for_entity(tracker.entity, StageTimes)
+            for name, ms in times.ms.items():
                 stage_ms.setdefault(name, []).append(ms)
+            for direction, counts in (("up", times.bytes_up), ("down", times.bytes_down)):
+                for name, count in counts.items():
+                    moved[direction].setdefault(name, []).append(count)
             progress.update(frames)
     except KeyboardInterrupt:
         say("interrupted: writing the summary of the frames so far")
@@ -133,7 +142,16 @@ def _track_loop(
         progress.close()
     elapsed = time.perf_counter() - start
     medians = {name: statistics.median(values) for name, values in stage_ms.items()}
-    writer.summary(frames, frames / elapsed if elapsed > 0 else 0.0, medians)
+    per_frame = {
+        direction: {name: int(statistics.median(v)) for name, v in counts.items()}
+        for direction, counts in moved.items()
+    }
+    writer.summary(
+        frames,
+        frames / elapsed if elapsed > 0 else 0.0,
+        medians,
+        gpu_bytes_per_frame=per_frame,  # medians: sent up, read back, by stage
+    )
     if frames == 0:
         raise SourceError(f"{source} delivered no frames")
     return 0
