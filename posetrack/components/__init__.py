@@ -4,7 +4,12 @@ from posetrack.components.frame import CameraFrame, EndOfStream
 from posetrack.components.model_io import ModelInput, ModelOutputs
 from posetrack.components.pose import PoseEstimate, PoseResult
 from posetrack.components.roi import RegionOfInterest
-from posetrack.components.tracker import StageTimes, TrackerConfig, TrackingState
+from posetrack.components.tracker import (
+    StageTimes,
+    TrackerConfig,
+    TrackingState,
+    TrackingStatus,
+)
 
 __all__ = [
     "CameraFrame",
@@ -17,4 +22,5 @@ __all__ = [
     "StageTimes",
     "TrackerConfig",
     "TrackingState",
+    "TrackingStatus",
 ]

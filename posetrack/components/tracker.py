@@ -5,6 +5,10 @@ from posetrack.components.roi import RegionOfInterest
 
 Backend = Literal["auto", "gpu", "cpu"]
 Device = Literal["auto", "cpu", "cuda"]
+# What the tracker is doing: "starting" (no frame yet), "tracking" (a pose on the newest frame),
+# "no_person" (nobody in view), "lost" (a stage failed on the newest frame: no pose given),
+# "ended" (the source will give no more frames: end of a clip, camera unplugged).
+StatusState = Literal["starting", "tracking", "no_person", "lost", "ended"]
 
 
 @dataclass
@@ -34,3 +38,20 @@ class StageTimes:
     ms: dict[str, float] = field(default_factory=dict)
     bytes_up: dict[str, int] = field(default_factory=dict)
     bytes_down: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class TrackingStatus:
+    """How tracking went on the newest frame, and why not when it did not.
+
+    Written on the tracker entity by PoseTrackingSystem. When a stage fails at run time (camera
+    unplugged, inference error, NaN outputs) the host keeps running: `state` says "lost" (or
+    "ended" for the source), `stage` names the stage, `reason` is one line, and that frame's
+    PoseResult has no poses. The next good frame sets it back to "tracking".
+    """
+
+    state: StatusState = "starting"
+    reason: str = ""  # one line: why lost or ended; empty while tracking
+    stage: str = ""  # the stage that failed ("capture", "detect", "inference", ...), or ""
+    frame: int = -1  # the CameraFrame.index this status is about
+    lost_frames: int = 0  # frames given up on because a stage failed, since the start

@@ -1,9 +1,13 @@
+import logging
 import time
+from collections.abc import Callable
+from typing import Any
 
 import esper
 
 from posetrack.backends import choose_backends, make_paths
 from posetrack.components import EndOfStream, PoseResult, StageTimes, TrackerConfig, TrackingState
+from posetrack.components.tracker import TrackingStatus
 from posetrack.models import zoo
 from posetrack.models.pose_model import load_pose_model
 from posetrack.models.runtime import OrtModel
@@ -13,17 +17,31 @@ from posetrack.systems.decode import DecodeSystem
 from posetrack.systems.detect import DetectSystem
 from posetrack.systems.inference import InferenceSystem
 from posetrack.systems.preprocess import PreprocessSystem
+from posetrack.tracking_guard import TrackingGuard
+
+log = logging.getLogger("posetrack")
+
+POSE_STAGES = ("capture", "detect", "preprocess", "inference", "decode")
 
 
 class PoseTrackingSystem(esper.Processor):
-    """The whole pipeline as one processor: capture -> detect -> preprocess -> inference -> decode.
+    """The whole pipeline as one processor: capture -> detect -> preprocess -> inference ->
+    decode, then (when asked) filter -> retarget -> animate.
 
     Creates its own tracker entity in the current esper world and writes, on it: CameraFrame,
-    RegionOfInterest, ModelInput, ModelOutputs, PoseResult (read this), StageTimes (ms and
-    host <-> GPU bytes per stage on the newest frame) and EndOfStream once a finite source is
-    exhausted. The stage processors stay usable on their own. Owns the source thread, the ORT
-    sessions and the GPU paths' resources: close(). `gpu_context` lends a host's GpuContext
+    RegionOfInterest, ModelInput, ModelOutputs, PoseResult (read this), TrackingStatus
+    (tracking / no_person / lost / ended, and why), StageTimes (ms and host <-> GPU bytes per
+    stage on the newest frame), EndOfStream once a source is exhausted, and with a filter
+    stage FilterConfig + FilteredPose; `drive(actor)` adds a character entity (CharacterBinding,
+    JointTargets). The stage processors stay usable on their own. Owns the source thread, the
+    ORT sessions and the GPU paths' resources: close(). `gpu_context` lends a host's GpuContext
     (posetrack.gpu.GpuContext.from_showbase) instead of a headless one of our own.
+
+    `degrade=True` (what posetrack.init() asks for): a stage that fails at run time (camera
+    unplugged, an ORT error, NaN outputs) never raises out of process(): the frame is given up
+    (an empty PoseResult), TrackingStatus says why, one warning is logged, and the next good
+    frame recovers. `degrade=False` (the default, for `posetrack track`, which must fail loudly
+    on a truncated file) raises instead; NaN/inf keypoints never reach PoseResult either way.
     """
 
     def __init__(
@@ -32,13 +50,25 @@ class PoseTrackingSystem(esper.Processor):
         config: TrackerConfig | None = None,
         max_poses: int = 1,
         gpu_context: object | None = None,
+        *,
+        filter_config: object | None = None,
+        degrade: bool = False,
     ) -> None:
         self.config = config or TrackerConfig()
+        self.degrade = degrade
+        self.world = esper.current_world  # where the entity lives: close() cleans up there
+        self.process_calls = 0  # how many times process() ran (the plugin's scheduling check)
+        self.entity: int | None = None
+        self.gpu_context: object | None = None  # the GL context a GPU path runs on, if any
+        self._owned: list[object] = []  # closed in reverse order
+        self._on_close: list[Callable[[], None]] = []
+        self._characters: list[int] = []
         self.model = load_pose_model(self.config.model, max_poses)
         self.keypoint_names = self.model.keypoint_names
-        self._owned: list[object] = []  # closed in reverse order
         try:
             self._build(source, gpu_context)
+            if filter_config is not None:
+                self._add_filter(filter_config)
         except BaseException:
             self.close()
             raise
@@ -47,6 +77,8 @@ class PoseTrackingSystem(esper.Processor):
         choice = choose_backends(self.config.preprocess, self.config.decode, gpu_context)
         if choice.context is not None and gpu_context is None:
             self._owned.append(choice.context)
+        if "gpu" in (choice.preprocess, choice.decode):
+            self.gpu_context = choice.context
         cropper, ops = make_paths(choice)
         self._owned += [cropper, ops]
         detector = None
@@ -65,7 +97,8 @@ class PoseTrackingSystem(esper.Processor):
         self.notices = sorted({n for n in (choice.notice, landmarks.notice) if n})
         self.source = open_source(source) if isinstance(source, str) else source
         self._owned.append(self.source)
-        self.entity = esper.create_entity(self.config, TrackingState(), StageTimes())
+        state = TrackingState()
+        self.entity = esper.create_entity(self.config, state, StageTimes(), TrackingStatus())
         capture = CaptureSystem(self.source, self.entity)
         self._owned[-1] = capture  # it closes the source from now on
         self._stages: list[tuple[str, esper.Processor]] = [
@@ -76,14 +109,44 @@ class PoseTrackingSystem(esper.Processor):
             ("decode", DecodeSystem(self.model, ops)),
         ]
         self._counters = {"preprocess": cropper, "decode": ops}
+        self._guard = TrackingGuard(self.entity, self.keypoint_names, self.source)
 
-    def process(self) -> None:
+    @property
+    def stages(self) -> dict[str, esper.Processor]:
+        """The stage processors by name, in the order process() runs them."""
+        return dict(self._stages)
+
+    def process(self, *args: Any, **kwargs: Any) -> None:
+        """One step of every stage; arguments (a host's `esper.process(dt)`) are ignored."""
+        self.process_calls += 1
         times = esper.component_for_entity(self.entity, StageTimes)
+        failed = False
         for name, stage in self._stages:
-            counter = self._counters.get(name)
-            before = (counter.total_uploaded, counter.total_read_back) if counter else (0, 0)
-            start = time.perf_counter()
+            # a failed frame skips the rest of the pose stages; characters still relax
+            if failed and name in POSE_STAGES:
+                continue
+            try:
+                self._run_stage(name, stage, times)
+                if name == "inference":
+                    self._guard.check_outputs()
+            except Exception as error:
+                if not self.degrade:
+                    raise
+                failed = True
+                self._guard.fail(name, error)
+            # after capture: a source that ended; after decode: how the new frame went
+            if name == "capture" and not failed:
+                self._guard.check_end()
+            elif name == "decode" and not failed:
+                self._guard.settle()
+
+    def _run_stage(self, name: str, stage: esper.Processor, times: StageTimes) -> None:
+        counter = self._counters.get(name)
+        before = (counter.total_uploaded, counter.total_read_back) if counter else (0, 0)
+        start = time.perf_counter()
+        try:
             stage.process()
+        finally:
             times.ms[name] = (time.perf_counter() - start) * 1000.0
             if counter is not None:
                 times.bytes_up[name] = counter.total_uploaded - before[0]
@@ -95,18 +158,92 @@ class PoseTrackingSystem(esper.Processor):
         return esper.try_component(self.entity, PoseResult)
 
     @property
+    def status(self) -> TrackingStatus:
+        """How tracking went on the newest frame (state, reason, failing stage)."""
+        return esper.component_for_entity(self.entity, TrackingStatus)
+
+    @property
     def finished(self) -> bool:
-        """True once a finite source has delivered its last frame and it has been decoded."""
+        """True once a finite source has delivered its last frame and it has been decoded (or
+        the source failed: its last PoseResult is the empty one after its frames)."""
         end = esper.try_component(self.entity, EndOfStream)
         result = self.result
-        return end is not None and (end.frames == 0 or (result and result.frame == end.frames - 1))
+        return end is not None and (
+            end.frames == 0 or (result is not None and result.frame >= end.frames - 1)
+        )
+
+    def drive(
+        self,
+        actor: object,
+        preset: object | None = None,
+        *,
+        mirror: bool = True,
+        root_motion: bool = False,
+    ) -> int:
+        """Let the tracked pose drive a skinned Actor (glTF, bam, egg; the mannequin).
+
+        `preset`: a rig preset name or RigPreset, None to detect it from the joint names.
+        `mirror`: the character moves like the player's mirror image (webcam default).
+        Adds the filter (if not there yet), retarget and animate stages, so the actor eases
+        toward the newest pose on every process() call and relaxes to rest when the pose is
+        lost. Returns the character entity (CharacterBinding, JointTargets); close() deletes it
+        (the actor itself is the host's).
+        """
+        from posetrack.characters import skeleton_from_actor
+        from posetrack.components.character import CharacterBinding, FilterConfig
+        from posetrack.retarget import RetargetConfig
+        from posetrack.systems.animate import AnimateSystem
+        from posetrack.systems.retarget import RetargetSystem
+
+        skeleton = skeleton_from_actor(actor, preset)
+        config = RetargetConfig(mirror=mirror, root_motion=root_motion)
+        entity = self._in_world(
+            lambda: esper.create_entity(CharacterBinding(self.entity, config, actor, skeleton))
+        )
+        self._characters.append(entity)
+        if "filter" not in self.stages:
+            self._add_filter(FilterConfig())
+        if "retarget" not in self.stages:
+            self._stages += [("retarget", RetargetSystem()), ("animate", AnimateSystem())]
+        return entity
+
+    def _add_filter(self, config: object) -> None:
+        from posetrack.systems.filter import FilterSystem
+
+        esper.add_component(self.entity, config)  # any FilterSystem uses it for this tracker
+        self._stages.append(("filter", FilterSystem(config)))
+
+    def call_on_close(self, callback: Callable[[], None]) -> None:
+        """Run `callback` first thing in close() (the plugin removes its task and processor)."""
+        self._on_close.append(callback)
 
     def close(self) -> None:
-        """Stop the capture thread, free GPU resources and ORT sessions; idempotent."""
+        """Stop the capture thread, free GPU resources and ORT sessions, delete the tracker's
+        entities (in the world they were made in); idempotent."""
+        hooks, self._on_close = self._on_close, []
+        for hook in reversed(hooks):
+            self._in_world(hook)
         for resource in reversed(self._owned):
             resource.close()
         self._owned = []
-        entity = getattr(self, "entity", None)
-        if entity is not None and esper.entity_exists(entity):
-            esper.delete_entity(entity, immediate=True)
+        self._in_world(self._delete_entities)
         self.entity = None
+        self._characters = []
+
+    def _delete_entities(self) -> None:
+        for entity in [*self._characters, self.entity]:
+            if entity is not None and esper.entity_exists(entity):
+                esper.delete_entity(entity, immediate=True)
+
+    def _in_world(self, action: Callable[[], Any]) -> Any:
+        """Run `action` in the world this tracker was made in, switching back afterwards."""
+        previous = esper.current_world
+        if previous == self.world:
+            return action()
+        if self.world not in esper.list_worlds():
+            return None  # the host deleted that world, and our entities with it
+        esper.switch_world(self.world)
+        try:
+            return action()
+        finally:
+            esper.switch_world(previous)
