@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     verbs.add_parser("list", help="list the known models and whether each is ready offline")
     fetch = verbs.add_parser("fetch", help="download and convert models (default: the defaults)")
     fetch.add_argument("names", nargs="*", metavar="NAME", help="models to fetch")
+    from posetrack.scene.commands import add_scene_parser
+
+    add_scene_parser(commands)
     return parser
 
 
@@ -79,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from posetrack.track import run_track
 
             return run_track(args)
+        if args.command == "scene":
+            from posetrack.scene.commands import run_scene
+
+            return run_scene(args)
         from posetrack.models.commands import run_models
 
         return run_models(args)
