@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup models demo test lint bench clean
+.PHONY: setup models sample demo test lint bench clean
 
-setup: $(STAMP) models
+setup: $(STAMP) models sample
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -20,11 +20,13 @@ $(STAMP): pyproject.toml
 models: $(STAMP)
 	$(BIN)/posetrack models fetch
 
-# until the demo game lands: track the sample clip (no webcam needed) and draw the skeleton
+# the sample clip the demo plays when no webcam opens
+sample: $(STAMP)
+	$(BIN)/python -c 'from posetrack.samples import sample_path; sample_path("sports2d-demo.mp4")'
+
+# the demo game: webcam 0 if it opens, else the sample clip (needs a display; see README)
 demo: setup
-	mkdir -p out
-	$(BIN)/posetrack track sample:sports2d-demo.mp4 --out out/demo.jsonl --overlay out/demo.mp4
-	@echo "wrote out/demo.mp4 (overlay) and out/demo.jsonl (pose stream)"
+	$(BIN)/posetrack-demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,122 @@
+"""The demo's heads-up display: performance panel, score and timer, messages."""
+
+from dataclasses import dataclass, field
+
+from panda3d.core import CardMaker, NodePath, TextNode
+
+TEXT = (0.92, 0.94, 1.0, 1)
+DIM = (0.62, 0.67, 0.78, 1)
+WARN = (1.0, 0.55, 0.35, 1)
+GOOD = (0.55, 0.95, 0.6, 1)
+SCORE = (1.0, 0.85, 0.35, 1)
+STAGES = ("capture", "detect", "preprocess", "inference", "decode", "filter", "retarget",
+          "animate")  # fmt: skip
+
+
+@dataclass
+class HudData:
+    """What the HUD shows on one frame (the app fills it in)."""
+
+    fps: float = 0.0
+    stages_ms: dict[str, float] = field(default_factory=dict)
+    latency_ms: float | None = None  # capture timestamp -> joints applied
+    confidence: float | None = None  # the tracked pose's score
+    model: str = ""
+    backends: dict[str, str] = field(default_factory=dict)
+    smoothing: bool = True
+    mirror: bool = True
+    source: str = ""
+    score: int = 0
+    touches: int = 0
+    misses: int = 0
+    time_left: float = 0.0
+    round_over: bool = False
+    lost: str = ""  # "tracking lost: ..." or "" while tracking
+
+
+def _text(parent: NodePath, name: str, scale: float, align: int, font: object | None,
+          colour: tuple = TEXT) -> tuple[TextNode, NodePath]:  # fmt: skip
+    node = TextNode(name)
+    node.set_align(align)
+    node.set_text_color(*colour)
+    node.set_shadow(0.06, 0.06)  # a drop shadow keeps text readable over any background
+    node.set_shadow_color(0, 0, 0, 0.8)
+    if font is not None:
+        node.set_font(font)
+    path = parent.attach_new_node(node)
+    path.set_scale(scale)
+    return node, path
+
+
+def perf_lines(d: HudData) -> list[str]:
+    """The performance panel's lines (plain text, testable without a window)."""
+    lines = [f"{d.fps:5.1f} fps   model {d.model}"]
+    chosen = ", ".join(f"{k} {v}" for k, v in d.backends.items() if k != "gl_renderer")
+    lines.append(f"backends  {chosen or '-'}")
+    latency = "-" if d.latency_ms is None else f"{d.latency_ms:.0f} ms"
+    conf = "-" if d.confidence is None else f"{d.confidence:.2f}"
+    lines.append(f"latency   {latency}  (capture -> joints)")
+    lines.append(f"confidence {conf}   smoothing {'on' if d.smoothing else 'off'}   "
+                 f"mirror {'on' if d.mirror else 'off'}")  # fmt: skip
+    for stage in STAGES:
+        if stage in d.stages_ms:
+            ms = d.stages_ms[stage]
+            bar = "#" * min(20, round(ms / 2))  # one mark per 2 ms, a 40 ms stage fills it
+            lines.append(f"  {stage:<10}{ms:6.1f} ms {bar}")
+    return lines
+
+
+class Hud:
+    """Text nodes on aspect2d (and its corner anchors); `update(HudData)` once per frame."""
+
+    def __init__(self, base: object, font: object | None = None) -> None:
+        a2d = base.aspect2d
+        panel = base.a2dTopLeft.attach_new_node("perf")
+        cm = CardMaker("perf-back")
+        cm.set_frame(0.02, 1.0, -0.5, -0.02)
+        back = panel.attach_new_node(cm.generate())
+        back.set_color(0.02, 0.03, 0.06, 0.55)
+        back.set_transparency(True)
+        self._perf, path = _text(panel, "perf", 0.036, TextNode.A_left, font)
+        path.set_pos(0.05, 0, -0.07)
+        # a plain sans font for the numbers: the default font's old-style 0 reads as an O
+        sans = base.loader.load_font("cmss12")
+        self._score, path = _text(base.a2dTopCenter, "score", 0.1, TextNode.A_center, sans,
+                                  SCORE)  # fmt: skip
+        path.set_pos(0, 0, -0.12)
+        self._clock, path = _text(base.a2dTopCenter, "clock", 0.055, TextNode.A_center, sans)
+        path.set_pos(0, 0, -0.2)
+        self._message, self._message_path = _text(a2d, "message", 0.08, TextNode.A_center, None)
+        self._message_path.set_pos(0, 0, 0.58)  # above the head, below the clock
+        self._message.set_wordwrap(34.0)  # in text heights: ~1.7 screen units at scale 0.05
+        self._notice, path = _text(base.a2dBottomLeft, "notice", 0.04, TextNode.A_left, None, DIM)
+        path.set_pos(0.05, 0, 0.06)
+        hint, path = _text(base.a2dBottomCenter, "hint", 0.04, TextNode.A_center, None, DIM)
+        hint.set_text("F1 / H: help")
+        path.set_pos(0, 0, 0.06)
+        self.notice = ""
+
+    def update(self, d: HudData) -> None:
+        self._perf.set_text("\n".join(perf_lines(d)))
+        self._score.set_text(f"{d.score}")
+        seconds = max(0, int(d.time_left + 0.999))  # 0.2 s left reads "0:01", not "0:00"
+        self._clock.set_text(f"{seconds // 60}:{seconds % 60:02d}   "
+                             f"touched {d.touches}   missed {d.misses}")  # fmt: skip
+        if d.lost:
+            self._message.set_text(d.lost)
+            self._message.set_text_color(*WARN)
+            self._message_path.set_scale(0.05)
+        elif d.round_over:
+            self._message.set_text(f"ROUND OVER   score {d.score}\npress R to play again")
+            self._message.set_text_color(*GOOD)
+            self._message_path.set_scale(0.08)
+        else:
+            self._message.set_text("")
+        self._notice.set_text(self.notice)
+
+    @property
+    def texts(self) -> dict[str, str]:
+        """What each text node shows now (tests and the headless summary read it)."""
+        return {"perf": self._perf.get_text(), "score": self._score.get_text(),
+                "clock": self._clock.get_text(), "message": self._message.get_text(),
+                "notice": self._notice.get_text()}  # fmt: skip

@@ -1,0 +1,268 @@
+"""The demo game itself: characters bound to the tracker, the rules, HUD, PiP, keys, editor.
+
+Per frame (one task): tracking step -> retarget -> animate -> touches -> targets, PiP, HUD.
+"""
+
+import statistics
+import time
+from collections import deque
+from pathlib import Path
+
+import esper
+from direct.showbase.DirectObject import DirectObject
+from panda3d.core import ClockObject
+
+from posetrack.characters import SpriteCharacter, build_mannequin, skeleton_from_actor
+from posetrack.components import CameraFrame
+from posetrack.components.character import CharacterBinding
+from posetrack.game import keys
+from posetrack.game.editor import EditorPanel
+from posetrack.game.hud import Hud, HudData
+from posetrack.game.pip import PictureInPicture, pip_image
+from posetrack.game.probe import PoseProbe, Report
+from posetrack.game.reload import SceneReloader
+from posetrack.game.session import BACKENDS, MODELS, TrackerSession
+from posetrack.game.settings import GameSettings
+from posetrack.game.source import open_game_source
+from posetrack.game.targets import Reach, TargetGame
+from posetrack.game.world import Stage
+from posetrack.retarget import RetargetConfig
+from posetrack.systems.animate import AnimateSystem
+from posetrack.systems.retarget import RetargetSystem
+
+EFFECTOR_BONES = {"left_hand": "leftHand", "right_hand": "rightHand",
+                  "left_foot": "leftFoot", "right_foot": "rightFoot"}  # fmt: skip
+SPRITE_CORNER = (-0.32, 0.34)  # the sprite's hips, from the bottom-right corner (aspect2d)
+SPRITE_SCALE = 0.2  # a 1.77 m figure ~0.36 screen units tall: a corner, not a rival
+_FPS_WINDOW = 30  # frames the fps and latency readouts average over (~1 s)
+
+
+class DemoGame(DirectObject):
+    """Everything on screen and the frame task; `close()` frees the tracker and the nodes."""
+
+    def __init__(self, base: object, settings: GameSettings) -> None:
+        super().__init__()
+        self.base, self.settings = base, settings
+        self.quit_requested = False
+        self.stage = Stage(base)
+        font = base.loader.load_font("cmtt12")  # fixed width: the perf panel's columns line up
+        # characters: the mannequin in the world, the sprite in a corner
+        self.actor = build_mannequin()
+        self.actor.reparent_to(self.stage.player)
+        self.stage.player.set_scale(settings.character_scale)
+        self.skeleton = skeleton_from_actor(self.actor)
+        self.sprite_holder = base.a2dBottomRight.attach_new_node("sprite-holder")
+        self.sprite = SpriteCharacter(self.sprite_holder)
+        self.sprite.set_root(*SPRITE_CORNER, SPRITE_SCALE)
+        self.focus = "mannequin"
+        # tracking: the window's own GL context is lent to the GPU paths
+        from posetrack.gpu.context import GpuContext
+
+        self._source_spec = settings.source
+        self._first_source = True
+        self.session = TrackerSession(self._open_source, GpuContext.from_showbase(base),
+                                      settings.track)  # fmt: skip
+        self.retarget_config = RetargetConfig(mirror=settings.mirror)
+        self.bindings = [
+            CharacterBinding(
+                self.session.pose_entity, self.retarget_config, self.actor, self.skeleton
+            ),
+            CharacterBinding(self.session.pose_entity, self.retarget_config, sprite=self.sprite),
+        ]
+        self.entities = [esper.create_entity(b) for b in self.bindings]
+        self.retarget, self.animate = RetargetSystem(), AnimateSystem()
+        # the rules, and what shows them
+        self.probe = PoseProbe(self.actor, self.skeleton)
+        reach = Reach.from_positions(self.skeleton.rest_positions)
+        self.rules = TargetGame(reach, settings.rules, settings.seed)
+        self.t0 = self.now  # game time of the start (the headless lines count from here)
+        self.rules.start(self.now)
+        self.hud = Hud(base, font)
+        self.hud.notice = self._notice
+        self.pip = PictureInPicture(base.a2dTopRight, 0.62, (-0.05, -0.07))
+        self.help = keys.HelpOverlay(base.aspect2d, font)
+        self.editor = EditorPanel(self, base.a2dTopLeft, font)
+        self.report = Report()
+        self.reloader = SceneReloader(self) if settings.scene is not None else None
+        self._ticks: deque[float] = deque(maxlen=_FPS_WINDOW)
+        self._latency: deque[float] = deque(maxlen=_FPS_WINDOW)
+        self._last_result = self._last_frame = -1
+        self._pending: str | None = None  # a rebuild to run next frame (after the HUD says so)
+        self._extra_ms: dict[str, float] = {}
+        keys.bind(self.accept, self._actions())
+        base.taskMgr.add(self._frame, "posetrack-demo-frame", sort=10)
+
+    # -- set-up helpers ------------------------------------------------------------------
+    def _open_source(self):
+        source, notice = open_game_source(self._source_spec, self.settings.offscreen)
+        if notice and self._first_source:
+            print(f"posetrack-demo: {notice}", flush=True)
+            self._notice = notice
+        if self._source_spec is None and notice:
+            from posetrack.game.source import DEFAULT_CLIP
+
+            self._source_spec = DEFAULT_CLIP  # no camera now: rebuilds reopen the clip
+        self._first_source = False
+        return source
+
+    _notice = ""
+
+    def _actions(self) -> dict:
+        return {
+            "help": self.help.toggle,
+            "model": lambda: self._schedule("model"),
+            "backend": lambda: self._schedule("backend"),
+            "smoothing": lambda: self.session.set_smoothing(not self.session.settings.smoothing),
+            "mirror": self.toggle_mirror,
+            "character": self.toggle_focus,
+            "pip": lambda: self.pip.show(self.pip.root.is_hidden()),
+            "editor": self.editor.toggle,
+            "restart": lambda: self.rules.start(self.now),
+            "quit": self.quit,
+            **self.editor.actions(),
+        }
+
+    @property
+    def now(self) -> float:
+        """Game time, seconds (fixed steps in the headless mode)."""
+        return ClockObject.get_global_clock().get_frame_time()
+
+    # -- actions -------------------------------------------------------------------------
+    def _schedule(self, what: str) -> None:
+        s = self.session.settings
+        if what == "model":
+            s.model = MODELS[(MODELS.index(s.model) + 1) % len(MODELS)] if s.model in MODELS \
+                else MODELS[0]  # fmt: skip
+            self.hud.notice = f"loading model {s.model} ..."
+        else:
+            s.backend = BACKENDS[(BACKENDS.index(s.backend) + 1) % len(BACKENDS)]
+            self.hud.notice = f"switching to the {s.backend} backend ..."
+        self._pending = what
+
+    def rebuild(self) -> None:
+        """Rebuild the tracker from the session's settings; rebind the characters."""
+        self.session.build()
+        for binding in self.bindings:
+            binding.tracker = self.session.pose_entity
+        s = self.session.settings
+        self.hud.notice = self.session.error and f"{s.model}: {self.session.error}" or \
+            f"model {s.model}, backend {s.backend}"  # fmt: skip
+
+    def toggle_mirror(self) -> None:
+        self.retarget_config.mirror = not self.retarget_config.mirror
+
+    def toggle_focus(self) -> None:
+        """Mannequin focus: the sprite in its corner. Sprite focus: the sprite large on the left,
+        the mannequin (and its targets) smaller to the right."""
+        self.focus = "sprite" if self.focus == "mannequin" else "mannequin"
+        big = self.focus == "sprite"
+        self.sprite_holder.reparent_to(self.base.aspect2d if big else self.base.a2dBottomRight)
+        self.sprite.set_root(*((-0.55, -0.2) if big else SPRITE_CORNER),
+                             SPRITE_SCALE * (2.4 if big else 1.0))  # fmt: skip
+        self.stage.player.set_pos(1.0 if big else 0.0, 0, 0)
+        self.stage.player.set_scale(self.settings.character_scale * (0.7 if big else 1.0))
+
+    def quit(self) -> None:
+        self.quit_requested = True
+        if self.settings.frames <= 0:
+            self.base.userExit()
+
+    # -- the frame -----------------------------------------------------------------------
+    def _frame(self, task: object) -> int:
+        if task.frame == 0:
+            for event in self.settings.press:  # scripted keys: as if pressed now
+                self.base.messenger.send(event)
+        if self._pending is not None and task.frame > 0:
+            self._pending = None
+            self.rebuild()
+        if self.reloader is not None:
+            self.reloader.poll(time.perf_counter())
+        self.session.process()
+        start = time.perf_counter()
+        self.retarget.process()
+        mid = time.perf_counter()
+        self.animate.process()
+        self.actor.update(force=True)  # joints now, not at the next cull: touches read them
+        done = time.perf_counter()
+        self._extra_ms = {"retarget": (mid - start) * 1e3, "animate": (done - mid) * 1e3}
+        result = self.session.result
+        latency = None
+        if result is not None and result.frame != self._last_result:
+            self._last_result = result.frame
+            if result.poses:
+                latency = (done - result.t_capture) * 1e3
+                self._latency.append(latency)
+        # the rules: touches by the character's hands and feet, in its own space
+        now = self.now
+        effectors = {name: self.probe.position(bone) for name, bone in EFFECTOR_BONES.items()}
+        for touch in self.rules.update(now, effectors):
+            self.stage.burst(touch.target.position, touch.target.kind, self.base.taskMgr)
+        self.stage.show_targets(self.rules.state.targets, now, self.rules.rules.radius)
+        self._update_pip(result)
+        self._ticks.append(done)
+        self.hud.update(self._hud_data(result))
+        self._record(result, latency)
+        return task.cont
+
+    def _update_pip(self, result: object) -> None:
+        if self.session.tracker is None or self.pip.root.is_hidden():
+            return
+        frame = esper.try_component(self.session.tracker.entity, CameraFrame)
+        if frame is None or frame.index == self._last_frame:
+            return
+        self._last_frame = frame.index
+        self.pip.update(pip_image(frame.pixels, result, self.retarget_config.mirror))
+
+    def _hud_data(self, result: object) -> HudData:
+        ticks = self._ticks
+        fps = (len(ticks) - 1) / (ticks[-1] - ticks[0]) if len(ticks) > 1 and ticks[-1] > ticks[0] \
+            else 0.0  # fmt: skip
+        times = self.session.times
+        health = self.session.health
+        state = self.rules.state
+        lost = ""
+        if health.state in ("lost", "ended"):
+            lost = f"tracking lost: {health.reason or health.state}"
+        return HudData(
+            fps=fps,
+            stages_ms={**(times.ms if times is not None else {}), **self._extra_ms},
+            latency_ms=statistics.fmean(self._latency) if self._latency else None,
+            confidence=result.poses[0].score if result is not None and result.poses else None,
+            model=self.session.settings.model,
+            backends=self.session.backends,
+            smoothing=self.session.settings.smoothing,
+            mirror=self.retarget_config.mirror,
+            source=self.session.source_description,
+            score=state.score, touches=state.touches, misses=state.misses,
+            time_left=self.rules.time_left(self.now), round_over=state.over, lost=lost,
+        )  # fmt: skip
+
+    def _record(self, result: object, latency: float | None) -> None:
+        pose = self.probe.summary()
+        tracking = result is not None and bool(result.poses)
+        self.report.frame(pose, tracking, latency)
+        if self.settings.offscreen and self.report.frames % round(30) == 0:  # once a game second
+            Report.line("tick", frame=self.report.frames, time=round(self.now - self.t0, 3),
+                        score=self.rules.state.score, tracking=tracking,
+                        state=self.session.health.state, **pose)  # fmt: skip
+
+    def print_summary(self, screenshot: Path | None) -> None:
+        """The final machine-readable line (the headless test reads it)."""
+        state = self.rules.state
+        texts = self.hud.texts
+        Report.line("summary", **self.report.summary_fields(), score=state.score,
+                    touches=state.touches, misses=state.misses, model=self.session.settings.model,
+                    backends=self.session.backends, state=self.session.health.state,
+                    pip_frames=self.pip.frames, hud=texts, tracker_builds=self.session.builds,
+                    scene_reloads=self.reloader.reloads if self.reloader else 0,
+                    character_scale=self.settings.character_scale,
+                    screenshot=None if screenshot is None else str(screenshot))  # fmt: skip
+
+    def close(self) -> None:
+        self.ignore_all()
+        self.base.taskMgr.remove("posetrack-demo-frame")
+        self.session.close()
+        for entity in self.entities:
+            if esper.entity_exists(entity):
+                esper.delete_entity(entity, immediate=True)
+        self.sprite.close()

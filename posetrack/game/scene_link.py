@@ -1,0 +1,73 @@
+"""The demo's link to scene files (posetrack.scene): where its settings come from and where the
+editor saves them."""
+
+from pathlib import Path
+from typing import Any
+
+from posetrack.game.settings import GameSettings
+
+DEMO_SCENE = Path(__file__).resolve().parent.parent / "assets" / "scenes" / "demo.toml"
+
+
+def default_scene() -> Path:
+    """The packaged demo scene."""
+    return DEMO_SCENE
+
+
+def settings_from_scene(path: Path) -> GameSettings:
+    """GameSettings from a scene file (raises SceneError, every problem listed, on a bad one)."""
+    from posetrack.scene import load_scene
+
+    return apply_scene(GameSettings(), load_scene(path))
+
+
+def apply_scene(settings: GameSettings, scene: Any) -> GameSettings:
+    """Copy what the scene's components (posetrack.components.scene) say onto `settings`."""
+    from dataclasses import asdict
+
+    from posetrack.components import scene as parts
+    from posetrack.components.character import FilterConfig
+    from posetrack.game.targets import Rules
+
+    source = _first(scene, parts.Source)
+    if source is not None:
+        # a camera with a fallback is the game's own default: the webcam, else the clip
+        camera = source.uri.strip().lower().startswith("webcam")
+        settings.source = None if camera and source.fallback else source.uri
+    tracker = _first(scene, parts.Tracker)
+    if tracker is not None:
+        settings.track.model = tracker.model
+        settings.track.backend = tracker.preprocess
+        settings.track.smoothing = tracker.smoothing
+    smoothing = _first(scene, parts.Filter)
+    if smoothing is not None:
+        settings.track.filter = FilterConfig(**asdict(smoothing))
+    character = _first(scene, parts.Character, lambda c: c.kind == "mannequin")
+    if character is not None:
+        settings.character_scale = character.scale
+        settings.mirror = character.mirror
+    rules = _first(scene, parts.GameRules)
+    if rules is not None:
+        settings.rules = Rules(**asdict(rules))
+    return settings
+
+
+def _first(scene: Any, kind: type, accept: Any = None) -> Any:
+    """The first component of type `kind` among the scene's entities (a seam over the scene
+    package's Scene object: entities with a `components` mapping or list)."""
+    for entity in getattr(scene, "entities", ()):
+        entity = getattr(entity, "components", entity)
+        values = entity.values() if isinstance(entity, dict) else entity
+        for component in values if isinstance(values, list | tuple) else list(values):
+            if isinstance(component, kind) and (accept is None or accept(component)):
+                return component
+    return None
+
+
+def save_fields(path: Path, values: dict[str, Any]) -> str:
+    """Write `values` ({field path: value}) into the scene file, keeping its comments; returns
+    a one-line result for the HUD."""
+    from posetrack.scene import update_scene_file
+
+    update_scene_file(path, values)
+    return f"saved {len(values)} fields to {path.name}"

@@ -1,0 +1,162 @@
+"""The demo's tracker: built from the game's settings, rebuilt when the model or backends
+change, and never fatal: a tracker that cannot be built or fails at run time leaves the game
+running with tracking "lost" (the characters relax to rest)."""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import esper
+
+from posetrack.components import PoseResult, StageTimes
+from posetrack.components.character import FilterConfig, FilteredPose
+from posetrack.errors import PosetrackError
+from posetrack.sources import FrameSource
+from posetrack.systems.pose_tracking import PoseTrackingSystem
+
+log = logging.getLogger("posetrack")
+
+# The models the demo cycles through (key M): the default first, then the TF.js family.
+MODELS = ("blazepose-full", "posenet", "movenet-lightning", "movenet-thunder")
+BACKENDS = ("auto", "gpu", "cpu")  # key B: the preprocess and decode paths together
+
+
+@dataclass
+class TrackSettings:
+    """What the tracker runs; the editor and the keys change these."""
+
+    model: str = "blazepose-full"
+    backend: str = "auto"  # preprocess and decode: auto | gpu | cpu
+    smoothing: bool = True
+    filter: FilterConfig | None = None  # the One Euro values; None: the defaults
+
+    def filter_config(self) -> FilterConfig:
+        base = self.filter or FilterConfig()
+        return base if self.smoothing else FilterConfig(**{**vars(base), "mode": "none"})
+
+
+@dataclass
+class Health:
+    """How tracking is going, for the HUD."""
+
+    state: str  # "starting", "tracking", "no_person", "lost", "ended"
+    reason: str  # why not tracking ("" when tracking)
+
+
+class TrackerSession:
+    """Owns the PoseTrackingSystem and the entity the characters read their pose from.
+
+    `pose_entity` is the tracker's entity (PoseResult, FilteredPose, StageTimes) or, with no
+    working tracker, a stand-in whose FilteredPose says "nobody" every frame, so the retarget
+    stage relaxes the characters to rest. `open_source()` gives a fresh FrameSource (a rebuild
+    reopens the camera or the clip).
+    """
+
+    def __init__(
+        self, open_source: Callable[[], FrameSource], gpu_context: object | None, settings
+    ) -> None:
+        self._open_source = open_source
+        self._gpu_context = gpu_context
+        self.settings: TrackSettings = settings
+        self.tracker: PoseTrackingSystem | None = None
+        self.source: FrameSource | None = None  # the tracker's source (a LoopingClip: fed)
+        self.error = ""  # why there is no tracker
+        self.notices: list[str] = []
+        self._standin = esper.create_entity()
+        self._standin_frame = 0
+        self.builds = 0  # trackers built so far (a scene reload must not add one needlessly)
+        self.build()
+
+    # -- life cycle ---------------------------------------------------------------------
+    def build(self) -> None:
+        """(Re)build the tracker from `settings`; on failure keep going without one."""
+        self.builds += 1
+        self.close_tracker()
+        from posetrack.components import TrackerConfig
+
+        s = self.settings
+        config = TrackerConfig(model=s.model, preprocess=s.backend, decode=s.backend,
+                               smooth=s.smoothing)  # fmt: skip
+        source = None
+        try:
+            source = self.source = self._open_source()
+            self.tracker = PoseTrackingSystem(
+                source, config, gpu_context=self._gpu_context, filter_config=s.filter_config()
+            )
+        except PosetrackError as error:
+            if source is not None and self.tracker is None:
+                source.close()
+            self.error = str(error)
+            log.warning("posetrack demo: tracking unavailable: %s", error)
+            return
+        self.error = ""
+        self.notices = list(self.tracker.notices)
+
+    def set_smoothing(self, on: bool) -> None:
+        """Switch the One Euro filter on or off without a rebuild (the filter reads the
+        FilterConfig on the tracker entity)."""
+        self.settings.smoothing = on
+        if self.tracker is not None:
+            esper.add_component(self.tracker.entity, self.settings.filter_config())
+
+    def set_filter(self, config: FilterConfig) -> None:
+        """New One Euro values (the editor), applied from the next frame."""
+        self.settings.filter = config
+        self.set_smoothing(self.settings.smoothing)
+
+    def process(self) -> None:
+        """One tracking step (never raises for run-time failures: the tracker degrades)."""
+        if self.tracker is not None:
+            release = getattr(self.source, "release_frame", None)
+            if release is not None:  # a clip in lockstep: one frame per game frame
+                release()
+            self.tracker.process()
+            return
+        # the stand-in: "nobody in view" on a new frame each step, so the characters relax
+        self._standin_frame += 1
+        esper.add_component(self._standin, FilteredPose(self._standin_frame, time.perf_counter(),
+                                                        (), None, mode="none"))  # fmt: skip
+
+    # -- reading ------------------------------------------------------------------------
+    @property
+    def pose_entity(self) -> int:
+        return self.tracker.entity if self.tracker is not None else self._standin
+
+    @property
+    def result(self) -> PoseResult | None:
+        return self.tracker.result if self.tracker is not None else None
+
+    @property
+    def times(self) -> StageTimes | None:
+        if self.tracker is None:
+            return None
+        return esper.try_component(self.tracker.entity, StageTimes)
+
+    @property
+    def health(self) -> Health:
+        if self.tracker is None:
+            return Health("lost", self.error or "no tracker")
+        status = self.tracker.status
+        return Health(status.state, status.reason)
+
+    @property
+    def backends(self) -> dict[str, str]:
+        return dict(self.tracker.backends) if self.tracker is not None else {}
+
+    @property
+    def source_description(self) -> str:
+        return self.tracker.source.description if self.tracker is not None else "none"
+
+    def close_tracker(self) -> None:
+        stop = getattr(self.source, "stop", None)
+        if stop is not None:  # a reader waiting for the game's next frame: let it go
+            stop()
+        if self.tracker is not None:
+            self.tracker.close()
+            self.tracker = None
+
+    def close(self) -> None:
+        self.close_tracker()
+        if esper.entity_exists(self._standin):
+            esper.delete_entity(self._standin, immediate=True)
