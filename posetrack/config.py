@@ -39,9 +39,9 @@ class TrackingConfig:
 
     source: str = "webcam:0"  # camera `webcam:N`, a video, an image, a folder, `sample:NAME`
     model: str = "blazepose-full"  # a pose model of posetrack.models.zoo
-    device: Device = "auto"
-    preprocess: Backend = "auto"
-    decode: Backend = "auto"
+    device: Device = "auto"  # where ONNX Runtime runs the model: cuda if it can, else cpu
+    preprocess: Backend = "auto"  # crop: compute shader (gpu) or OpenCV (cpu); auto: by renderer
+    decode: Backend = "auto"  # heatmap decode: compute shader (gpu) or numpy (cpu); auto: ditto
     smoothing: bool = True  # One Euro filter (MediaPipe's values) before characters read it
     max_poses: int = 1  # people reported per frame by multi-person models (PoseNet, MultiPose)
 

@@ -30,6 +30,10 @@ class GameSettings:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="posetrack-demo",
         description="The posetrack demo game: move in front of the camera, touch the targets.",
@@ -41,7 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "camera opens, else the sample clip, looping)",
     )
     parser.add_argument("--scene", type=Path, default=None,
-                        help="scene file (default: the packaged demo scene, if any)")  # fmt: skip
+                        help="scene file (default: the packaged demo scene)")  # fmt: skip
     parser.add_argument("--model", default=None, help="pose model (default: the scene's)")
     parser.add_argument("--backend", choices=("auto", "gpu", "cpu"), default=None,
                         help="crop + decode backend (default: auto)")  # fmt: skip
@@ -61,7 +65,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="keys to press on the first frame, comma-separated (e.g. c,e: sprite focus and "
         "editor panel; for screenshots and tests)",
     )
-    return parser.parse_args(argv)
+    return parser
 
 
 def settings_from_args(args: argparse.Namespace) -> GameSettings:
