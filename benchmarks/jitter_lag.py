@@ -36,19 +36,12 @@ def track(source: object) -> list[PoseResult]:
     world = f"jitter-lag-{id(source)}"
     esper.switch_world(world)
     tracker = PoseTrackingSystem(source)
-    results, last = [], -1
     try:
-        while not tracker.finished:
-            tracker.process()
-            result = tracker.result
-            if result is not None and result.frame != last:
-                last = result.frame
-                results.append(result)
+        return list(tracker.results())
     finally:
         tracker.close()
         esper.switch_world("default")
         esper.delete_world(world)
-    return results
 
 
 def still_video(image: Path, frames: int, noise: float, folder: Path) -> ImageFilesSource:

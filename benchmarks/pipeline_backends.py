@@ -30,15 +30,11 @@ def run(clip: str, model: str, path: str, frames: int) -> dict[str, float]:
     ms: dict[str, list[float]] = {s: [] for s in STAGES}
     up: list[int] = []
     down: list[int] = []
-    done, last = 0, -1
+    done = 0
     start = time.perf_counter()
     try:
-        while not tracker.finished and done < frames:
-            tracker.process()
-            result = tracker.result
-            if result is None or result.frame == last:
-                continue
-            last, done = result.frame, done + 1
+        for _ in tracker.results(frames):
+            done += 1
             times = esper.component_for_entity(tracker.entity, StageTimes)
             for stage in STAGES:
                 ms[stage].append(times.ms.get(stage, 0.0))

@@ -18,8 +18,6 @@ from posetrack.progress import Progress
 from posetrack.samples import SAMPLES, sample_path
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 
-_IDLE_S = 0.002  # a live source had no new frame: wait this long instead of spinning a core
-
 
 def resolve_source(spec: str) -> str:
     """`sample:NAME` is one of the sample clips (fetched on first use); anything else as is."""
@@ -110,16 +108,10 @@ def _track_loop(
     progress = Progress(total)
     stage_ms: dict[str, list[float]] = {}
     moved: dict[str, dict[str, list[int]]] = {"up": {}, "down": {}}  # host <-> GPU bytes
-    frames, last = 0, -1
+    frames = 0
     start = time.perf_counter()
     try:
-        while not tracker.finished and (max_frames is None or frames < max_frames):
-            tracker.process()
-            result = tracker.result
-            if result is None or result.frame == last:
-                time.sleep(_IDLE_S)
-                continue
-            last = result.frame
+        for result in tracker.results(max_frames):
             frames += 1
             start_after = time.perf_counter()
             result = after.write(writer, result)  # filter, drive the character, write

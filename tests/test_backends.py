@@ -24,13 +24,10 @@ def _track(source: str, model: str, path: str, frames: int, gpu: GpuContext, max
     tracker = PoseTrackingSystem(source, config, max_poses, gpu_context=gpu)
     results, transfers = [], []
     try:
-        while not tracker.finished and len(results) < frames:
-            tracker.process()
-            result = tracker.result
-            if result is not None and (not results or results[-1].frame != result.frame):
-                results.append(result)
-                times = esper.component_for_entity(tracker.entity, StageTimes)
-                transfers.append((dict(times.bytes_up), dict(times.bytes_down)))
+        for result in tracker.results(frames):
+            results.append(result)
+            times = esper.component_for_entity(tracker.entity, StageTimes)
+            transfers.append((dict(times.bytes_up), dict(times.bytes_down)))
         return tracker.backends, results, transfers
     finally:
         tracker.close()

@@ -29,19 +29,12 @@ MAX_LAG_FRAMES = 1.0  # and trail a fast movement by at most one 30 fps frame
 def _track(source: object) -> list[PoseResult]:
     esper.switch_world("test-jitter")
     tracker = PoseTrackingSystem(source)
-    results, last = [], -1
     try:
-        while not tracker.finished:
-            tracker.process()
-            result = tracker.result
-            if result is not None and result.frame != last:
-                last = result.frame
-                results.append(result)
+        return list(tracker.results())
     finally:
         tracker.close()
         esper.switch_world("default")
         esper.delete_world("test-jitter")
-    return results
 
 
 def _directions(results: list[PoseResult]) -> tuple[list, list]:

@@ -11,14 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Parents first: the solver walks this order.
-BONES: tuple[str, ...] = (
-    "hips", "spine", "chest", "neck", "head",
-    "leftUpperArm", "leftLowerArm", "leftHand",
-    "rightUpperArm", "rightLowerArm", "rightHand",
-    "leftUpperLeg", "leftLowerLeg", "leftFoot",
-    "rightUpperLeg", "rightLowerLeg", "rightFoot",
-)  # fmt: skip
+from posetrack.characters.presets import REQUIRED_BONES
+
+# Parents first: the solver walks this order (the bones every supported rig has).
+BONES: tuple[str, ...] = REQUIRED_BONES
 
 PARENTS: dict[str, str | None] = {
     "hips": None, "spine": "hips", "chest": "spine", "neck": "chest", "head": "neck",

@@ -1,6 +1,6 @@
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import esper
@@ -22,6 +22,9 @@ from posetrack.tracking_guard import TrackingGuard
 log = logging.getLogger("posetrack")
 
 POSE_STAGES = ("capture", "detect", "preprocess", "inference", "decode")
+
+
+_IDLE_S = 0.002  # results(): no new frame from a live source yet: wait, don't spin a core
 
 
 class PoseTrackingSystem(esper.Processor):
@@ -171,6 +174,19 @@ class PoseTrackingSystem(esper.Processor):
         return end is not None and (
             end.frames == 0 or (result is not None and result.frame >= end.frames - 1)
         )
+
+    def results(self, max_frames: int | None = None) -> Iterator[PoseResult]:
+        """Run the pipeline and yield each new frame's PoseResult, until a finite source ends
+        (or after `max_frames`): for scripts and tools; a game calls process() per frame."""
+        last, count = None, 0
+        while not self.finished and (max_frames is None or count < max_frames):
+            self.process()
+            result = self.result
+            if result is None or result.frame == last:
+                time.sleep(_IDLE_S)  # a live source had no new frame yet
+                continue
+            last, count = result.frame, count + 1
+            yield result
 
     def drive(
         self,
