@@ -1,13 +1,16 @@
 """What `posetrack track` adds after decoding: the filter stage and a driven character.
 
 `PoseOutputs` runs FilterSystem on the tracker entity (One Euro, or a pass-through with
---no-smooth) and, with --character NAME, the real retarget and animate stages on a headless
-Actor (no window: Panda3D updates the joints without rendering), then writes each frame with
-the first pose's `"character": {keypoint: [x, y, z]}`: the world position of the joint that
-stands for each tracked keypoint, read back from the Actor after controlJoint, hip-centred in
-the axes of the pose's `world` landmarks (x right, y down, z away, metres of the character).
+--no-smooth) and, with --character NAME|FILE, the real retarget and animate stages on a
+headless Actor (the mannequin, or a user's .gltf/.glb/.bam/.egg model through a rig preset:
+posetrack.characters.loading; no window: Panda3D updates the joints without rendering), then
+writes each frame with the first pose's `"character": {keypoint: [x, y, z]}`: the world
+position of the joint that stands for each tracked keypoint, read back from the Actor after
+controlJoint, hip-centred in the axes of the pose's `world` landmarks (x right, y down,
+z away, metres of the character).
 """
 
+from pathlib import Path
 from typing import Any
 
 import esper
@@ -15,14 +18,12 @@ import numpy as np
 
 from posetrack.components import PoseResult
 from posetrack.components.character import CharacterBinding, FilterConfig, FilteredPose
-from posetrack.errors import PosetrackError
 from posetrack.retarget import RetargetConfig
 from posetrack.retarget.axes import character_to_world
 from posetrack.retarget.limbs import KEYPOINT_JOINTS, mirror_name
 from posetrack.stream import PoseStreamWriter
 from posetrack.systems.filter import FilterSystem, describe, filtered_result
 
-CHARACTERS = ("mannequin",)  # characters `--character` knows by name
 _DIGITS = 4  # 0.1 mm: far below the landmarks' own noise
 
 
@@ -48,17 +49,24 @@ class DrivenCharacter:
     """A headless character driven by the retarget and animate stages (snapping to targets:
     a stream line is that frame's pose, there are no display frames in between)."""
 
-    def __init__(self, name: str, tracker: int, mirror: bool) -> None:
-        if name not in CHARACTERS:
-            known = ", ".join(CHARACTERS)
-            raise PosetrackError(f"no character named {name!r}; characters: {known}")
-        from posetrack.characters import build_mannequin, skeleton_from_actor
+    def __init__(
+        self,
+        name: str,
+        tracker: int,
+        mirror: bool,
+        rig: str | None = None,
+        base_dir: Path | None = None,
+    ) -> None:
+        from posetrack.characters.loading import BUILTIN_CHARACTERS, load_character
         from posetrack.systems.animate import AnimateSystem
         from posetrack.systems.retarget import RetargetSystem
 
         self.mirror = mirror
-        self.actor = build_mannequin()
-        self.skeleton = skeleton_from_actor(self.actor, "mannequin")
+        self.actor, self.skeleton = load_character(name, rig, base_dir)
+        self.info: dict[str, Any] = {"name": name, "mirror": mirror}
+        if name not in BUILTIN_CHARACTERS:  # a user's file: which rig preset drives it
+            self.info = {"name": self.actor.get_name(), "file": name,
+                         "preset": self.skeleton.preset, "mirror": mirror}  # fmt: skip
         binding = CharacterBinding(
             tracker, RetargetConfig(mirror=mirror), self.actor, self.skeleton, response_s=0.0
         )
@@ -94,12 +102,20 @@ class PoseOutputs:
     """The stages after decode for `posetrack track`: filter, then an optional character."""
 
     def __init__(
-        self, tracker: int, smooth: bool, character: str | None = None, mirror: bool = True
+        self,
+        tracker: int,
+        smooth: bool,
+        character: str | None = None,
+        mirror: bool = True,
+        rig: str | None = None,
     ) -> None:
+        """`character`: "mannequin" or a model file; `rig`: a rig preset name (None: detect)."""
         self.tracker = tracker
         self.filter_config = FilterConfig() if smooth else FilterConfig(mode="none")
         self._filter = FilterSystem(self.filter_config)
-        self.character = None if character is None else DrivenCharacter(character, tracker, mirror)
+        self.character = (
+            None if character is None else DrivenCharacter(character, tracker, mirror, rig)
+        )
 
     @property
     def stage_name(self) -> str:
@@ -111,7 +127,7 @@ class PoseOutputs:
         """Header fields: "smoothing" (what the filter ran) and "character" when one is driven."""
         fields: dict[str, Any] = {"smoothing": describe(self.filter_config)}
         if self.character is not None:
-            fields["character"] = {"name": "mannequin", "mirror": self.character.mirror}
+            fields["character"] = self.character.info
         return fields
 
     def write(self, writer: CharacterPoseWriter, result: PoseResult) -> PoseResult:

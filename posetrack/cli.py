@@ -39,8 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="turn the One Euro landmark filter off: every frame is the "
                        "model's raw answer")  # fmt: skip
     track.add_argument("--character", metavar="NAME",
-                       help="drive this character (mannequin) with each pose and add its "
-                       "joint positions to the pose as \"character\"")  # fmt: skip
+                       help="drive this character (mannequin, or a .gltf/.glb/.bam/.egg file) "
+                       "with each pose and add its joint positions to the pose as "
+                       "\"character\"")  # fmt: skip
+    track.add_argument("--rig", metavar="PRESET",
+                       help="rig preset for --character FILE (default: detected from its "
+                       "joint names)")  # fmt: skip
     track.add_argument("--no-mirror", action="store_true",
                        help="drive the character unmirrored (default: mirrored, as a webcam "
                        "user expects)")  # fmt: skip

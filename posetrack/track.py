@@ -57,6 +57,7 @@ def run_track(args: argparse.Namespace) -> int:
                 smooth=config.smooth,
                 character=getattr(args, "character", None),
                 mirror=not getattr(args, "no_mirror", False),
+                rig=args.rig,
             )
             stack.callback(after.close)
             return _track_loop(tracker, CharacterPoseWriter(out), overlay, args.max_frames, after)
