@@ -73,7 +73,7 @@ class EditorPanel:
 
         def step_scale(d: int) -> None:
             g.settings.character_scale = max(0.3, round(g.settings.character_scale + 0.05 * d, 2))
-            g.stage.player.set_scale(g.settings.character_scale)
+            g.place_characters()
 
         rules = g.rules.rules
         return [

@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 
 from panda3d.core import CardMaker, NodePath, TextNode
 
+from posetrack.components.scene import Hud as HudFlags
+
 TEXT = (0.92, 0.94, 1.0, 1)
 DIM = (0.62, 0.67, 0.78, 1)
 WARN = (1.0, 0.55, 0.35, 1)
@@ -48,17 +50,20 @@ def _text(parent: NodePath, name: str, scale: float, align: int, font: object | 
     return node, path
 
 
-def perf_lines(d: HudData) -> list[str]:
-    """The performance panel's lines (plain text, testable without a window)."""
-    lines = [f"{d.fps:5.1f} fps   model {d.model}"]
+def perf_lines(d: HudData, flags: HudFlags | None = None) -> list[str]:
+    """The performance panel's lines (plain text, testable without a window); `flags` (the
+    scene's Hud) leaves out the fps, latency, confidence and per-stage parts it turns off."""
+    flags = flags or HudFlags()
+    lines = [f"{d.fps:5.1f} fps   model {d.model}" if flags.fps else f"model {d.model}"]
     chosen = ", ".join(f"{k} {v}" for k, v in d.backends.items() if k != "gl_renderer")
     lines.append(f"backends  {chosen or '-'}")
     latency = "-" if d.latency_ms is None else f"{d.latency_ms:.0f} ms"
     conf = "-" if d.confidence is None else f"{d.confidence:.2f}"
-    lines.append(f"latency   {latency}  (capture -> joints)")
-    lines.append(f"confidence {conf}   smoothing {'on' if d.smoothing else 'off'}   "
-                 f"mirror {'on' if d.mirror else 'off'}")  # fmt: skip
-    for stage in STAGES:
+    if flags.latency:
+        lines.append(f"latency   {latency}  (capture -> joints)")
+    switches = f"smoothing {'on' if d.smoothing else 'off'}   mirror {'on' if d.mirror else 'off'}"
+    lines.append(f"confidence {conf}   {switches}" if flags.confidence else switches)
+    for stage in STAGES if flags.stages else ():
         if stage in d.stages_ms:
             ms = d.stages_ms[stage]
             bar = "#" * min(20, round(ms / 2))  # one mark per 2 ms, a 40 ms stage fills it
@@ -74,7 +79,7 @@ class Hud:
         panel = base.a2dTopLeft.attach_new_node("perf")
         cm = CardMaker("perf-back")
         cm.set_frame(0.02, 1.0, -0.5, -0.02)
-        back = panel.attach_new_node(cm.generate())
+        back = self._back = panel.attach_new_node(cm.generate())
         back.set_color(0.02, 0.03, 0.06, 0.55)
         back.set_transparency(True)
         self._perf, path = _text(panel, "perf", 0.036, TextNode.A_left, font)
@@ -95,9 +100,14 @@ class Hud:
         hint.set_text("F1 / H: help")
         path.set_pos(0, 0, 0.06)
         self.notice = ""
+        self.flags = HudFlags()  # which parts show (the scene's [hud]; apply_live sets it)
 
     def update(self, d: HudData) -> None:
-        self._perf.set_text("\n".join(perf_lines(d)))
+        lines = perf_lines(d, self.flags)
+        self._perf.set_text("\n".join(lines))
+        # the card behind the panel fits the lines shown (0.036 per line at this text scale,
+        # 0.07 of margins): parts turned off leave no empty box
+        self._back.set_sz(min(1.0, (0.07 + 0.045 * len(lines)) / 0.48))
         self._score.set_text(f"{d.score}")
         seconds = max(0, int(d.time_left + 0.999))  # 0.2 s left reads "0:01", not "0:00"
         self._clock.set_text(f"{seconds // 60}:{seconds % 60:02d}   "
@@ -113,6 +123,11 @@ class Hud:
         else:
             self._message.set_text("")
         self._notice.set_text(self.notice)
+
+    def visible_parts(self) -> dict[str, bool]:
+        """Which of the scene's HUD parts show now (the headless summary reports it)."""
+        return {"fps": self.flags.fps, "stages": self.flags.stages,
+                "latency": self.flags.latency, "confidence": self.flags.confidence}  # fmt: skip
 
     @property
     def texts(self) -> dict[str, str]:

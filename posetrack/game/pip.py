@@ -79,5 +79,12 @@ class PictureInPicture:
         self.texture.set_ram_image(np.ascontiguousarray(image_bgr[::-1]).tobytes())
         self.frames += 1
 
+    def set_width(self, width: float) -> None:
+        """The card's width in its parent's units (the scene's Hud.pip_size, converted)."""
+        if width != self.width:
+            self.width = width
+            if self._shape is not None:
+                self._layout(self._shape[1], self._shape[0])
+
     def show(self, visible: bool) -> None:
         self.root.show() if visible else self.root.hide()

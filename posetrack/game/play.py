@@ -6,21 +6,24 @@ Per frame (one task): tracking step -> retarget -> animate -> touches -> targets
 import statistics
 import time
 from collections import deque
+from dataclasses import replace
 from pathlib import Path
 
 import esper
 from direct.showbase.DirectObject import DirectObject
 from panda3d.core import ClockObject
 
-from posetrack.characters import SpriteCharacter, build_mannequin, skeleton_from_actor
+from posetrack.characters import SpriteCharacter
 from posetrack.components import CameraFrame
 from posetrack.components.character import CharacterBinding
+from posetrack.errors import PosetrackError
 from posetrack.game import keys
+from posetrack.game.cast import load_player, place_player, place_sprite
 from posetrack.game.editor import EditorPanel
 from posetrack.game.hud import Hud, HudData
 from posetrack.game.pip import PictureInPicture, pip_image
 from posetrack.game.probe import PoseProbe, Report
-from posetrack.game.reload import SceneReloader
+from posetrack.game.reload import SceneReloader, apply_live
 from posetrack.game.session import BACKENDS, MODELS, TrackerSession
 from posetrack.game.settings import GameSettings
 from posetrack.game.source import open_game_source
@@ -32,8 +35,6 @@ from posetrack.systems.retarget import RetargetSystem
 
 EFFECTOR_BONES = {"left_hand": "leftHand", "right_hand": "rightHand",
                   "left_foot": "leftFoot", "right_foot": "rightFoot"}  # fmt: skip
-SPRITE_CORNER = (-0.32, 0.34)  # the sprite's hips, from the bottom-right corner (aspect2d)
-SPRITE_SCALE = 0.2  # a 1.77 m figure ~0.36 screen units tall: a corner, not a rival
 _FPS_WINDOW = 30  # frames the fps and latency readouts average over (~1 s)
 
 
@@ -46,14 +47,19 @@ class DemoGame(DirectObject):
         self.quit_requested = False
         self.stage = Stage(base)
         font = base.loader.load_font("cmtt12")  # fixed width: the perf panel's columns line up
-        # characters: the mannequin in the world, the sprite in a corner
-        self.actor = build_mannequin()
+        # characters: the scene's 3D one (the mannequin or a model file) in the world, the
+        # sprite on screen (placed by apply_live below)
+        self._player_notice = ""
+        self.player_kind = settings.player.kind  # what is loaded (a failed model: mannequin)
+        try:
+            self.actor, self.skeleton = load_player(settings.player)
+        except PosetrackError as error:
+            self._player_notice = f"{settings.player.kind}: {error}; playing the mannequin"
+            self.player_kind = "mannequin"
+            self.actor, self.skeleton = load_player(replace(settings.player, kind="mannequin"))
         self.actor.reparent_to(self.stage.player)
-        self.stage.player.set_scale(settings.character_scale)
-        self.skeleton = skeleton_from_actor(self.actor)
-        self.sprite_holder = base.a2dBottomRight.attach_new_node("sprite-holder")
+        self.sprite_holder = base.aspect2d.attach_new_node("sprite-holder")
         self.sprite = SpriteCharacter(self.sprite_holder)
-        self.sprite.set_root(*SPRITE_CORNER, SPRITE_SCALE)
         self.focus = "mannequin"
         # tracking: the window's own GL context is lent to the GPU paths
         from posetrack.gpu.context import GpuContext
@@ -63,13 +69,15 @@ class DemoGame(DirectObject):
         self.session = TrackerSession(self._open_source, GpuContext.from_showbase(base),
                                       settings.track)  # fmt: skip
         self.retarget_config = RetargetConfig(mirror=settings.mirror)
+        self.sprite_config = RetargetConfig(mirror=settings.sprite.mirror)
         self.bindings = [
             CharacterBinding(
                 self.session.pose_entity, self.retarget_config, self.actor, self.skeleton
             ),
-            CharacterBinding(self.session.pose_entity, self.retarget_config, sprite=self.sprite),
+            CharacterBinding(self.session.pose_entity, self.sprite_config, sprite=self.sprite),
         ]
         self.entities = [esper.create_entity(b) for b in self.bindings]
+        self.feeds: list = [None, None]  # per-character smoothing (cast.CharacterFeed) or None
         self.retarget, self.animate = RetargetSystem(), AnimateSystem()
         # the rules, and what shows them
         self.probe = PoseProbe(self.actor, self.skeleton)
@@ -80,10 +88,14 @@ class DemoGame(DirectObject):
         self.hud = Hud(base, font)
         self.hud.notice = self._notice
         self.pip = PictureInPicture(base.a2dTopRight, 0.62, (-0.05, -0.07))
+        self.clip_ended = False  # a clip that does not loop has played to its end
         self.help = keys.HelpOverlay(base.aspect2d, font)
         self.editor = EditorPanel(self, base.a2dTopLeft, font)
         self.report = Report()
         self.reloader = SceneReloader(self) if settings.scene is not None else None
+        apply_live(self, settings)  # the scene's HUD parts, placements, smoothing overrides
+        if self._player_notice:
+            self.hud.notice = self._player_notice
         self._ticks: deque[float] = deque(maxlen=_FPS_WINDOW)
         self._latency: deque[float] = deque(maxlen=_FPS_WINDOW)
         self._last_result = self._last_frame = -1
@@ -94,7 +106,9 @@ class DemoGame(DirectObject):
 
     # -- set-up helpers ------------------------------------------------------------------
     def _open_source(self):
-        source, notice = open_game_source(self._source_spec, self.settings.offscreen)
+        source, notice = open_game_source(self._source_spec, self.settings.offscreen,
+                                          self.settings.loop)  # fmt: skip
+        self.clip_ended = False
         if notice and self._first_source:
             print(f"posetrack-demo: {notice}", flush=True)
             self._notice = notice
@@ -142,25 +156,55 @@ class DemoGame(DirectObject):
     def rebuild(self) -> None:
         """Rebuild the tracker from the session's settings; rebind the characters."""
         self.session.build()
-        for binding in self.bindings:
-            binding.tracker = self.session.pose_entity
+        self.bind_trackers()
         s = self.session.settings
         self.hud.notice = self.session.error and f"{s.model}: {self.session.error}" or \
             f"model {s.model}, backend {s.backend}"  # fmt: skip
 
+    def bind_trackers(self) -> None:
+        """Each character reads its own feed (per-character smoothing) or the tracker's pose
+        (the stand-in when there is no tracker: the characters relax)."""
+        for binding, feed in zip(self.bindings, self.feeds, strict=True):
+            tracking = self.session.tracker is not None
+            binding.tracker = feed.entity if feed is not None and tracking else \
+                self.session.pose_entity  # fmt: skip
+
+    def place_characters(self) -> None:
+        """The 3D character and the sprite where the scene (and the focus key) put them."""
+        big = self.focus == "sprite"
+        self.sprite_holder.reparent_to(self.base.aspect2d)
+        place_player(self.stage.player, self.settings.player, self.settings.character_scale, big)
+        place_sprite(self.sprite, self.settings.sprite, self.base.get_aspect_ratio(), big)
+
+    def set_player(self, character: object) -> str:
+        """Swap the 3D character for the scene's new one (the mannequin or a model file);
+        returns "" or why the old one stays. Its binding entity is made afresh (the animate
+        stage keeps per-entity joint handles); the round's reach follows the new skeleton."""
+        try:
+            actor, skeleton = load_player(character)
+        except PosetrackError as error:
+            return f"{character.kind}: {error}; keeping {self.player_kind}"
+        old, self.actor, self.skeleton = self.actor, actor, skeleton
+        actor.reparent_to(self.stage.player)
+        old.cleanup()
+        old.remove_node()
+        self.bindings[0] = replace(self.bindings[0], actor=actor, skeleton=skeleton)
+        esper.delete_entity(self.entities[0], immediate=True)
+        self.entities[0] = esper.create_entity(self.bindings[0])
+        self.probe = PoseProbe(actor, skeleton)
+        self.rules.reach = Reach.from_positions(skeleton.rest_positions)
+        self.player_kind = character.kind
+        return ""
+
     def toggle_mirror(self) -> None:
         self.retarget_config.mirror = not self.retarget_config.mirror
+        self.sprite_config.mirror = not self.sprite_config.mirror
 
     def toggle_focus(self) -> None:
         """Mannequin focus: the sprite in its corner. Sprite focus: the sprite large on the left,
         the mannequin (and its targets) smaller to the right."""
         self.focus = "sprite" if self.focus == "mannequin" else "mannequin"
-        big = self.focus == "sprite"
-        self.sprite_holder.reparent_to(self.base.aspect2d if big else self.base.a2dBottomRight)
-        self.sprite.set_root(*((-0.55, -0.2) if big else SPRITE_CORNER),
-                             SPRITE_SCALE * (2.4 if big else 1.0))  # fmt: skip
-        self.stage.player.set_pos(1.0 if big else 0.0, 0, 0)
-        self.stage.player.set_scale(self.settings.character_scale * (0.7 if big else 1.0))
+        self.place_characters()
 
     def quit(self) -> None:
         self.quit_requested = True
@@ -178,6 +222,11 @@ class DemoGame(DirectObject):
         if self.reloader is not None:
             self.reloader.poll(time.perf_counter())
         self.session.process()
+        if self.session.tracker is not None:
+            base = self.session.settings.filter_config()
+            for feed in self.feeds:
+                if feed is not None:
+                    feed.process(self.session.tracker.entity, base)
         start = time.perf_counter()
         self.retarget.process()
         mid = time.perf_counter()
@@ -221,7 +270,11 @@ class DemoGame(DirectObject):
         health = self.session.health
         state = self.rules.state
         lost = ""
-        if health.state in ("lost", "ended"):
+        if health.state == "ended" and not getattr(self.session.source, "loop", True):
+            # a clip played once (Source.loop = false): it is over, the round goes on
+            self.clip_ended = True
+            lost = "the clip has ended (the scene's source does not loop)"
+        elif health.state in ("lost", "ended"):
             lost = f"tracking lost: {health.reason or health.state}"
         return HudData(
             fps=fps,
@@ -256,10 +309,30 @@ class DemoGame(DirectObject):
                     pip_frames=self.pip.frames, hud=texts, tracker_builds=self.session.builds,
                     scene_reloads=self.reloader.reloads if self.reloader else 0,
                     character_scale=self.settings.character_scale,
+                    clip_ended=self.clip_ended, source=self.session.source_description,
+                    **self._scene_fields(),
                     screenshot=None if screenshot is None else str(screenshot))  # fmt: skip
+
+    def _scene_fields(self) -> dict:
+        """What the scene decided, read back from the nodes (the scene tests compare them)."""
+        player, root = self.stage.player, self.sprite.root
+        return {
+            "hud_parts": self.hud.visible_parts(),
+            "pip": {"visible": not self.pip.root.is_hidden(), "width": round(self.pip.width, 4)},
+            "player": {"kind": self.player_kind, "joints": len(self.skeleton.joint_of),
+                       "position": [round(v, 4) for v in player.get_pos()],
+                       "heading": round(player.get_h(), 3), "scale": round(player.get_sx(), 4)},
+            "sprite": {"position": [round(v, 4) for v in root.get_pos(self.base.aspect2d)],
+                       "scale": round(root.get_sx(), 4), "mirror": self.sprite_config.mirror},
+            "own_smoothing": {name: feed.changes for name, feed in zip(("player", "sprite"),
+                              self.feeds, strict=True) if feed is not None},
+        }  # fmt: skip
 
     def close(self) -> None:
         self.ignore_all()
+        for feed in self.feeds:
+            if feed is not None:
+                feed.close()
         self.base.taskMgr.remove("posetrack-demo-frame")
         self.session.close()
         for entity in self.entities:

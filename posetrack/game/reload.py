@@ -31,19 +31,79 @@ class SceneReloader:
         game = self.game
         fresh = apply_scene(GameSettings(scene=game.settings.scene), scene)
         old = game.settings.track
-        game.settings.character_scale = fresh.character_scale
-        game.stage.player.set_scale(fresh.character_scale)
-        game.retarget_config.mirror = game.settings.mirror = fresh.mirror
+        notes = apply_live(game, fresh)
         game.rules.rules = fresh.rules
-        # the model or backend changed: rebuild the tracker; else tracking goes on untouched
-        if (fresh.track.model, fresh.track.backend) != (old.model, old.backend):
-            old.model, old.backend = fresh.track.model, fresh.track.backend
+        # the model or backend changed, or the source: rebuild the tracker; else tracking goes
+        # on untouched (a loop change is set on the running clip)
+        rebuild = (fresh.track.model, fresh.track.backend) != (old.model, old.backend)
+        old.model, old.backend = fresh.track.model, fresh.track.backend
+        rebuild |= _apply_source(game, fresh)
+        if rebuild:
             game.rebuild()
         game.session.settings.smoothing = fresh.track.smoothing
         game.session.set_filter(fresh.track.filter)
-        game.hud.notice = f"reloaded {game.settings.scene.name}"
+        game.hud.notice = "; ".join([f"reloaded {game.settings.scene.name}", *notes])
 
     def _failed(self, problems: list) -> None:
         first = str(problems[0]) if problems else "unreadable"
         more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
         self.game.hud.notice = f"scene not reloaded: {first}{more}; keeping the last good one"
+
+
+def _apply_source(game: Any, fresh: GameSettings) -> bool:
+    """Source.uri and Source.loop from a reloaded scene; True when the tracker must be rebuilt
+    (a new source, or a clip that had ended and now loops). `--source` on the command line
+    keeps its source; a loop change alone is set on the running clip."""
+    settings = game.settings
+    rebuild = False
+    if not settings.source_locked and fresh.source != settings.source:
+        settings.source = game._source_spec = fresh.source
+        rebuild = True
+    if fresh.loop != settings.loop:
+        settings.loop = fresh.loop
+        clip = game.session.source
+        if hasattr(clip, "loop"):
+            clip.loop = fresh.loop
+        rebuild |= fresh.loop and game.clip_ended
+    return rebuild
+
+
+def apply_live(game: Any, fresh: GameSettings) -> list[str]:
+    """What a scene says that the running game takes without touching the tracker: HUD parts
+    and PiP size, the characters (a new 3D model, position, heading, scale, mirror, response,
+    root motion; the sprite's place and size), per-character smoothing. Called at start (with
+    the game's own settings) and on each reload. Returns notices for the HUD (a model that
+    could not be loaded)."""
+    from posetrack.game.cast import CharacterFeed, overrides
+
+    settings, notes = game.settings, []
+    settings.hud = fresh.hud
+    game.hud.flags = fresh.hud
+    # pip_size: a fraction of the window's width; aspect2d spans 2 x aspect ratio across
+    game.pip.set_width(fresh.hud.pip_size * 2.0 * game.base.get_aspect_ratio())
+    game.pip.show(fresh.hud.camera_pip)
+    if (fresh.player.kind, fresh.player.preset) != (settings.player.kind, settings.player.preset):
+        why = game.set_player(fresh.player)
+        if why:
+            notes.append(why)
+    settings.player, settings.sprite = fresh.player, fresh.sprite
+    settings.character_scale, settings.mirror = fresh.character_scale, fresh.mirror
+    # the player's mirror is settings.mirror (the scene's, or --no-mirror on top of it)
+    for binding, config, character, mirror in zip(
+        game.bindings, (game.retarget_config, game.sprite_config), (fresh.player, fresh.sprite),
+        (fresh.mirror, fresh.sprite.mirror), strict=True,
+    ):  # fmt: skip
+        config.mirror = mirror
+        config.root_motion = character.root_motion
+        config.root_motion_scale = character.root_motion_scale
+        binding.response_s = character.response_s
+    game.place_characters()
+    for i, character in enumerate((fresh.player, fresh.sprite)):
+        changes, feed = overrides(character), game.feeds[i]
+        if feed is not None and feed.changes == changes:
+            continue  # the same overrides: keep its filter state
+        if feed is not None:
+            feed.close()
+        game.feeds[i] = CharacterFeed(changes) if changes else None
+    game.bind_trackers()
+    return notes

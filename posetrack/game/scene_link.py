@@ -23,7 +23,7 @@ def settings_from_scene(path: Path) -> GameSettings:
 
 def apply_scene(settings: GameSettings, scene: Any) -> GameSettings:
     """Copy what the scene's components (posetrack.components.scene) say onto `settings`."""
-    from dataclasses import asdict
+    from dataclasses import asdict, replace
 
     from posetrack.components import scene as parts
     from posetrack.components.character import FilterConfig
@@ -33,7 +33,8 @@ def apply_scene(settings: GameSettings, scene: Any) -> GameSettings:
     if source is not None:
         # a camera with a fallback is the game's own default: the webcam, else the clip
         camera = source.uri.strip().lower().startswith("webcam")
-        settings.source = None if camera and source.fallback else source.uri
+        settings.source = None if camera and source.fallback else _resolve_source(scene, source.uri)
+        settings.loop = source.loop
     tracker = _first(scene, parts.Tracker)
     if tracker is not None:
         settings.track.model = tracker.model
@@ -42,14 +43,43 @@ def apply_scene(settings: GameSettings, scene: Any) -> GameSettings:
     smoothing = _first(scene, parts.Filter)
     if smoothing is not None:
         settings.track.filter = FilterConfig(**asdict(smoothing))
-    character = _first(scene, parts.Character, lambda c: c.kind == "mannequin")
+    # the 3D character: the first character that is not the sprite (mannequin or a model file)
+    character = _first(scene, parts.Character, lambda c: c.kind != "sprite")
     if character is not None:
+        kind = character.kind
+        if kind != "mannequin":  # a model file: relative to the scene file
+            kind = str(_resolve(scene, kind))
+        preset = character.preset
+        if preset is not None and preset.endswith(".toml"):
+            preset = str(_resolve(scene, preset))
+        settings.player = replace(character, kind=kind, preset=preset)
         settings.character_scale = character.scale
         settings.mirror = character.mirror
+    sprite = _first(scene, parts.Character, lambda c: c.kind == "sprite")
+    if sprite is not None:
+        settings.sprite = replace(sprite)
+    hud = _first(scene, parts.Hud)
+    if hud is not None:
+        settings.hud = replace(hud)
     rules = _first(scene, parts.GameRules)
     if rules is not None:
         settings.rules = Rules(**asdict(rules))
     return settings
+
+
+def _resolve(scene: Any, relative: str) -> Path:
+    """A path written in the scene, relative to its file (the scene's own rule when it has one)."""
+    resolve = getattr(scene, "resolve", None)
+    return resolve(relative) if resolve is not None else Path(relative)
+
+
+def _resolve_source(scene: Any, uri: str) -> str:
+    """A source URI with a relative file path made relative to the scene file."""
+    forms = ("webcam", "sample:")
+    if uri.strip().lower().startswith(forms) or Path(uri).is_absolute():
+        return uri
+    path = _resolve(scene, uri)
+    return str(path) if path.exists() else uri
 
 
 def _first(scene: Any, kind: type, accept: Any = None) -> Any:

@@ -28,14 +28,15 @@ class LoopingClip(FrameSource):
     Times keep increasing across loops (the filter's time steps stay positive).
     """
 
-    def __init__(self, spec: str, paced: bool) -> None:
+    def __init__(self, spec: str, paced: bool, loop: bool = True) -> None:
         self.spec = resolve_source(spec)
         self._source = open_source(self.spec)
-        self.description = f"{self._source.description}, looping"
+        self.loop = loop  # False: the stream ends with the clip (the scene's Source.loop)
+        self.description = f"{self._source.description}, " + ("looping" if loop else "once")
         self.live = paced
         self.fps = self._source.fps or 30.0  # an image has no rate: show it at 30 fps
         self.size = self._source.size
-        self.frame_count = None  # endless
+        self.frame_count = None if loop else self._source.frame_count  # looping: endless
         self._offset = 0.0  # media time of the start of the current loop
         self._last = 0.0
         self._t0: float | None = None  # perf_counter() at media time 0 (paced)
@@ -59,6 +60,8 @@ class LoopingClip(FrameSource):
         if self._stopped.is_set():
             return None
         item = self._source.read()
+        if item is None and not self.loop:  # the end of a clip played once
+            return None
         if item is None:  # the end: start over, one frame period after the last frame
             self._source.close()
             self._source = open_source(self.spec)
@@ -81,11 +84,14 @@ class LoopingClip(FrameSource):
         self._source.close()
 
 
-def open_game_source(spec: str | None, offscreen: bool) -> tuple[FrameSource, str]:
+def open_game_source(
+    spec: str | None, offscreen: bool, loop: bool = True
+) -> tuple[FrameSource, str]:
     """The source for `--source SPEC` (None: the webcam, else the sample clip) and a one-line
     notice for the player ("" when there is nothing to say).
 
-    Files, images and sample clips loop; a camera is used as it is. Raises SourceError when
+    Files, images and sample clips loop unless `loop` is False (then the stream ends with the
+    clip and the tracker reports "ended"); a camera is used as it is. Raises SourceError when
     an explicit SPEC cannot be opened.
     """
     if spec is None:
@@ -94,7 +100,7 @@ def open_game_source(spec: str | None, offscreen: bool) -> tuple[FrameSource, st
         except SourceError as error:
             why = str(error).split(";")[0]
             notice = f"no webcam ({why}): playing the sample clip {DEFAULT_CLIP}"
-            return LoopingClip(DEFAULT_CLIP, paced=not offscreen), notice
+            return LoopingClip(DEFAULT_CLIP, paced=not offscreen, loop=loop), notice
     if spec.strip().lower().startswith("webcam"):
         return open_source(spec), ""
-    return LoopingClip(spec, paced=not offscreen), ""
+    return LoopingClip(spec, paced=not offscreen, loop=loop), ""
