@@ -20,7 +20,7 @@ from posetrack.characters import SpriteCharacter, build_mannequin, skeleton_from
 from posetrack.components import PoseEstimate, PoseResult
 from posetrack.components.character import CharacterBinding, FilteredPose, JointTargets
 from posetrack.retarget import RetargetConfig, quat
-from posetrack.retarget.metrics import LIMB_KEYPOINTS, angle_deg
+from posetrack.retarget.metrics import stream_limb_errors
 from posetrack.systems.animate import AnimateSystem
 from posetrack.systems.filter import FilterSystem
 from posetrack.systems.retarget import RetargetSystem
@@ -49,23 +49,7 @@ def character_stream(sports2d_clip: Path, tmp_path_factory: pytest.TempPathFacto
 
 
 def _limb_errors(lines: list[dict[str, Any]]) -> dict[str, list[float]]:
-    names = lines[0]["keypoints"]
-    ix = {n: i for i, n in enumerate(names)}
-    errors: dict[str, list[float]] = {limb: [] for limb, _, _ in LIMB_KEYPOINTS}
-    for line in lines[1:-1]:
-        for pose in line["poses"][:1]:
-            world, kp, char = (
-                np.array(pose["world"]),
-                np.array(pose["keypoints"]),
-                pose["character"],
-            )
-            for limb, a, b in LIMB_KEYPOINTS:
-                if min(kp[ix[a], 2], kp[ix[b], 2]) < VISIBLE:
-                    continue
-                u = world[ix[b]] - world[ix[a]]
-                v = np.subtract(char[b], char[a])
-                errors[limb].append(float(angle_deg(u / np.linalg.norm(u), v / np.linalg.norm(v))))
-    return errors
+    return stream_limb_errors(lines, VISIBLE)
 
 
 def test_character_limbs_follow_the_tracked_limbs(character_stream: list) -> None:

@@ -26,7 +26,7 @@ from posetrack.characters.gltf_export import (
     write_skinned_gltf,
 )
 from posetrack.errors import PosetrackError
-from posetrack.retarget.metrics import LIMB_KEYPOINTS, angle_deg
+from posetrack.retarget.metrics import stream_limb_errors
 
 VISIBLE = 0.5  # MediaPipe's own threshold for a visible landmark
 MAX_MEDIAN_LIMB_DEG = 8.0  # the bound the mannequin meets on the same clip
@@ -153,22 +153,7 @@ def _track(source: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
 
 
 def _limb_errors(lines: list[dict[str, Any]]) -> dict[str, list[float]]:
-    ix = {n: i for i, n in enumerate(lines[0]["keypoints"])}
-    errors: dict[str, list[float]] = {limb: [] for limb, _, _ in LIMB_KEYPOINTS}
-    for line in lines[1:-1]:
-        for pose in line["poses"][:1]:
-            world, kp, char = (
-                np.array(pose["world"]),
-                np.array(pose["keypoints"]),
-                pose["character"],
-            )
-            for limb, a, b in LIMB_KEYPOINTS:
-                if min(kp[ix[a], 2], kp[ix[b], 2]) < VISIBLE:
-                    continue
-                u = world[ix[b]] - world[ix[a]]
-                v = np.subtract(char[b], char[a])
-                errors[limb].append(float(angle_deg(u / np.linalg.norm(u), v / np.linalg.norm(v))))
-    return errors
+    return stream_limb_errors(lines, VISIBLE)
 
 
 @pytest.mark.parametrize("kind", ["gltf", "bam"])

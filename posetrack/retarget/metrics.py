@@ -72,3 +72,25 @@ def lag_frames(
     if not cost.any():
         raise ValueError("no fast movement in the sequence: the lag is undefined")
     return float(taus[int(np.argmin(cost))])
+
+
+def stream_limb_errors(lines: list[dict], visible: float = 0.5) -> dict[str, list[float]]:
+    """Per limb, the angles (degrees) between the character's limb and the tracked world limb
+    over a `posetrack track --character` JSONL stream (header, frames, summary), counting the
+    first pose of each frame where both ends have confidence >= `visible`."""
+    ix = {n: i for i, n in enumerate(lines[0]["keypoints"])}
+    errors: dict[str, list[float]] = {limb: [] for limb, _, _ in LIMB_KEYPOINTS}
+    for line in lines[1:-1]:
+        for pose in line["poses"][:1]:
+            world, kp, char = (
+                np.array(pose["world"]),
+                np.array(pose["keypoints"]),
+                pose["character"],
+            )
+            for limb, a, b in LIMB_KEYPOINTS:
+                if min(kp[ix[a], 2], kp[ix[b], 2]) < visible:
+                    continue
+                u = world[ix[b]] - world[ix[a]]
+                v = np.subtract(char[b], char[a])
+                errors[limb].append(float(angle_deg(u / np.linalg.norm(u), v / np.linalg.norm(v))))
+    return errors
