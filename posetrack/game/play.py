@@ -24,6 +24,7 @@ from posetrack.game.hud import Hud, HudData
 from posetrack.game.pip import PictureInPicture, pip_image
 from posetrack.game.probe import PoseProbe, Report
 from posetrack.game.reload import SceneReloader, apply_live
+from posetrack.game.report import print_summary, record_frame
 from posetrack.game.session import BACKENDS, MODELS, TrackerSession
 from posetrack.game.settings import GameSettings
 from posetrack.game.source import open_game_source
@@ -250,7 +251,7 @@ class DemoGame(DirectObject):
         self._update_pip(result)
         self._ticks.append(done)
         self.hud.update(self._hud_data(result))
-        self._record(result, latency)
+        record_frame(self, result, latency)
         return task.cont
 
     def _update_pip(self, result: object) -> None:
@@ -290,43 +291,9 @@ class DemoGame(DirectObject):
             time_left=self.rules.time_left(self.now), round_over=state.over, lost=lost,
         )  # fmt: skip
 
-    def _record(self, result: object, latency: float | None) -> None:
-        pose = self.probe.summary()
-        tracking = result is not None and bool(result.poses)
-        self.report.frame(pose, tracking, latency)
-        if self.settings.offscreen and self.report.frames % round(30) == 0:  # once a game second
-            Report.line("tick", frame=self.report.frames, time=round(self.now - self.t0, 3),
-                        score=self.rules.state.score, tracking=tracking,
-                        state=self.session.health.state, **pose)  # fmt: skip
-
     def print_summary(self, screenshot: Path | None) -> None:
         """The final machine-readable line (the headless test reads it)."""
-        state = self.rules.state
-        texts = self.hud.texts
-        Report.line("summary", **self.report.summary_fields(), score=state.score,
-                    touches=state.touches, misses=state.misses, model=self.session.settings.model,
-                    backends=self.session.backends, state=self.session.health.state,
-                    pip_frames=self.pip.frames, hud=texts, tracker_builds=self.session.builds,
-                    scene_reloads=self.reloader.reloads if self.reloader else 0,
-                    character_scale=self.settings.character_scale,
-                    clip_ended=self.clip_ended, source=self.session.source_description,
-                    **self._scene_fields(),
-                    screenshot=None if screenshot is None else str(screenshot))  # fmt: skip
-
-    def _scene_fields(self) -> dict:
-        """What the scene decided, read back from the nodes (the scene tests compare them)."""
-        player, root = self.stage.player, self.sprite.root
-        return {
-            "hud_parts": self.hud.visible_parts(),
-            "pip": {"visible": not self.pip.root.is_hidden(), "width": round(self.pip.width, 4)},
-            "player": {"kind": self.player_kind, "joints": len(self.skeleton.joint_of),
-                       "position": [round(v, 4) for v in player.get_pos()],
-                       "heading": round(player.get_h(), 3), "scale": round(player.get_sx(), 4)},
-            "sprite": {"position": [round(v, 4) for v in root.get_pos(self.base.aspect2d)],
-                       "scale": round(root.get_sx(), 4), "mirror": self.sprite_config.mirror},
-            "own_smoothing": {name: feed.changes for name, feed in zip(("player", "sprite"),
-                              self.feeds, strict=True) if feed is not None},
-        }  # fmt: skip
+        print_summary(self, screenshot)
 
     def close(self) -> None:
         self.ignore_all()
