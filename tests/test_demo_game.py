@@ -3,12 +3,12 @@ present), and its rules (touches, scoring, timer) on synthetic joint positions."
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from game_process import run_game
 from PIL import Image
 
 from posetrack.game.hud import HudData, perf_lines
@@ -31,10 +31,9 @@ def headless_run(tmp_path_factory: pytest.TempPathFactory, sports2d_clip: Path) 
     """One headless run of the game on the clip: its JSON lines and screenshot."""
     shot = tmp_path_factory.mktemp("demo") / "demo.png"
     env = {**os.environ, "EGL_PLATFORM": os.environ.get("EGL_PLATFORM", "surfaceless")}
-    proc = subprocess.run(
+    proc = run_game(
         [sys.executable, "-m", "posetrack.game", "--offscreen", "--frames", str(FRAMES),
-         "--source", "sample:sports2d-demo.mp4", "--screenshot", str(shot)],
-        capture_output=True, text=True, timeout=600, env=env,
+         "--source", "sample:sports2d-demo.mp4", "--screenshot", str(shot)], env=env,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -158,10 +157,9 @@ def test_help_lists_every_key_and_perf_panel_reads() -> None:
 
 def test_a_model_that_cannot_load_degrades_instead_of_crashing(tmp_path: Path) -> None:
     shot = tmp_path / "lost.png"
-    proc = subprocess.run(
+    proc = run_game(
         [sys.executable, "-m", "posetrack.game", "--offscreen", "--frames", "5", "--model",
          "no-such-model", "--source", "sample:sports2d-demo.mp4", "--screenshot", str(shot)],
-        capture_output=True, text=True, timeout=300,
         env={**os.environ, "EGL_PLATFORM": os.environ.get("EGL_PLATFORM", "surfaceless")},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -4,12 +4,12 @@ the real clip; the final JSON summary reports what the nodes show)."""
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import cv2
 import pytest
+from game_process import run_game as run_game_process
 
 FRAMES = 6  # a few frames: the scene is applied before the first one
 ASPECT = 1280 / 720  # the headless window (settings.WINDOW)
@@ -62,7 +62,7 @@ def run_game(scene: Path, frames: int, source: str | None) -> dict:
            "--scene", str(scene)]  # fmt: skip
     if source is not None:
         cmd += ["--source", source]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    proc = run_game_process(cmd, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     assert lines and lines[-1]["type"] == "summary", proc.stdout[-2000:]

@@ -3,9 +3,10 @@ cleanly after N frames and the tracked pose moved its character."""
 
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
+
+from game_process import run_game
 
 from posetrack.gpu.context import HEADLESS_PRC
 
@@ -22,9 +23,7 @@ def test_my_game_runs_offscreen_and_the_pose_moves_its_character(
     env = dict(os.environ, PANDA_PRC_PATH=str(tmp_path), EGL_PLATFORM="surfaceless")
     # sports2d_clip: fetched here, so the game's `sample:` finds it in the cache
     command = [sys.executable, str(GAME), "--source", "sample:sports2d-demo.mp4"]
-    run = subprocess.run(
-        [*command, "--frames", str(FRAMES)], env=env, capture_output=True, text=True, timeout=600
-    )
+    run = run_game([*command, "--frames", str(FRAMES)], env=env)
     assert run.returncode == 0, run.stderr[-3000:]
     line = re.search(r"my_game: frames=(\d+) tracked=(\d+) hand_moved_m=([\d.]+) status=(\w+)",
                      run.stdout)  # fmt: skip
