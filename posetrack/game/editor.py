@@ -75,6 +75,16 @@ class EditorPanel:
             g.settings.character_scale = max(0.3, round(g.settings.character_scale + 0.05 * d, 2))
             g.place_characters()
 
+        def step_heading(d: int) -> None:
+            player = g.settings.player
+            player.heading = (player.heading + 15.0 * d + 180.0) % 360.0 - 180.0
+            g.place_characters()
+
+        def step_x(d: int) -> None:
+            x, y, z = g.settings.player.position
+            g.settings.player.position = (round(x + 0.1 * d, 2), y, z)
+            g.place_characters()
+
         rules = g.rules.rules
         return [
             Field("model", "tracker.model", lambda: s.model, step_model),
@@ -100,6 +110,11 @@ class EditorPanel:
             Field(
                 "character scale", "character.scale", lambda: g.settings.character_scale, step_scale
             ),
+            # the retarget offsets: where the character stands and which way it faces
+            Field("offset x m", "character.position", lambda: g.settings.player.position, step_x),
+            Field(
+                "heading deg", "character.heading", lambda: g.settings.player.heading, step_heading
+            ),  # fmt: skip
             Field(
                 "mirror",
                 "character.mirror",
