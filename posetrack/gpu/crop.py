@@ -104,7 +104,9 @@ class GpuCropper:
         if self._frame_shape != (height, width):
             texture.setup_2d_texture(width, height, Texture.T_unsigned_byte, Texture.F_rgb8)
             self._frame_shape = (height, width)
-        texture.set_ram_image(frame)
+        # copy into Panda's own buffer: no new PTA per frame (the heatmap decoder measured
+        # 0.02 ms against 0.3 ms for set_ram_image on 640 KB)
+        np.frombuffer(memoryview(texture.modify_ram_image()), np.uint8)[:] = frame.reshape(-1)
         # Panda uploads a modified texture when the GSG applies a new state; a dispatch with
         # the same state as the last one (same crop map) would skip that and read the old
         # frame. A per-upload input (the shader ignores it) makes each frame's state new.
@@ -140,11 +142,13 @@ class GpuCropper:
         texture = self._live(self._out_tex)
         if not self.context.engine.extract_texture_data(texture, self.context.gsg):
             raise PosetrackError("could not read the crop back from the GPU")
-        raw = np.frombuffer(memoryview(texture.get_ram_image()), dtype=np.float32)
+        raw = np.frombuffer(memoryview(texture.get_ram_image()), dtype=np.float32).copy()
+        # drop the read-back copy, or Panda would upload it again at the next bind
+        texture.clear_ram_image()
         self._count(uploaded=UNIFORM_BYTES, read_back=raw.nbytes)
         if self.layout == "NCHW":
-            return raw.reshape(1, 3, self.out_h, self.out_w).copy()
-        return raw.reshape(1, self.out_h, self.out_w, 3).copy()
+            return raw.reshape(1, 3, self.out_h, self.out_w)
+        return raw.reshape(1, self.out_h, self.out_w, 3)
 
     def close(self) -> None:
         """Free the frame and tensor textures on the GPU; idempotent."""
