@@ -12,7 +12,9 @@ shows medians over the repeats.
     .venv/bin/python benchmarks/track_vs_mediapipe.py [--repeats 3] [--loops 1]
     .venv/bin/python benchmarks/track_vs_mediapipe.py --only mediapipe   # one half only
 
-The MediaPipe half runs this same file with `--mediapipe-worker CLIP MAX_FRAMES`.
+The MediaPipe half runs this same file with `--mediapipe-worker CLIP MAX_FRAMES` in MediaPipe's
+own venv (.venv-mediapipe, `make reference`): mediapipe brings a second OpenCV distribution that
+must not enter the tracker's venv.
 """
 
 import argparse
@@ -26,6 +28,7 @@ from pathlib import Path
 
 SHORT_FRAMES = 30  # 1 s of video: enough to get past start-up, model load and the first detection
 PIPELINES = ("posetrack", "mediapipe")
+REFERENCE_PYTHON = Path(__file__).resolve().parent.parent / ".venv-mediapipe" / "bin" / "python"
 # No GPU for either side, even on a machine that has one: this compares CPU pipelines.
 CPU_ENV = {"CUDA_VISIBLE_DEVICES": ""}
 
@@ -63,7 +66,10 @@ def posetrack_command(clip: Path, max_frames: int | None) -> list[str]:
 
 
 def mediapipe_command(clip: Path, max_frames: int) -> list[str]:
-    return [sys.executable, __file__, "--mediapipe-worker", str(clip), str(max_frames)]
+    python = Path(os.environ.get("POSETRACK_MEDIAPIPE_PYTHON", REFERENCE_PYTHON))
+    if not python.is_file():
+        sys.exit(f"MediaPipe's venv is missing ({python}): run `make reference` first")
+    return [str(python), __file__, "--mediapipe-worker", str(clip), str(max_frames)]
 
 
 def timed_run(command: list[str]) -> float:

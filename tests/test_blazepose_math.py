@@ -6,12 +6,12 @@ the ONNX conversion. MediaPipe and LiteRT are dev dependencies, used by tests on
 """
 
 import math
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import cv2
 import numpy as np
 import pytest
+from mediapipe_reference import run_on_images  # tests/ is on sys.path under pytest
 
 from posetrack.components.roi import RegionOfInterest
 from posetrack.geometry import (
@@ -43,9 +43,12 @@ SPORTS2D_FRAMES = (0, *range(80, 211, 13))
 TRACKING_FRAMES = (100, 140, 180)  # frame t of each (t, t + 1) pair
 # torso-relative error bounds (median over all keypoints of all frames; the brief's target)
 MAX_MEDIAN_ERROR = 0.03
-# the refinement's option: mp.solutions.pose runs 9 unless this _pb2 was imported before the
-# Pose object was built (see blazepose_landmarks.HEATMAP_KERNEL); then it runs the graph's 7
-_REFINE_PB2 = "mediapipe.calculators.util.refine_landmarks_from_heatmap_calculator_pb2"
+# Found / not found is decided by two scores against 0.5 (detector score, landmark pose flag).
+# Two pipelines may differ by a grey level of resampling; on some frames that alone flips the
+# decision (measured here: +-1 grey level of noise moves the pose flag of Sports2D frame 145 by
+# up to 0.26, from 0.36). Such frames are counted, not held to agreement; a frame is decided when
+# the original and this many noisy copies all agree.
+GREY_LEVEL_DRAWS = 4
 
 
 # ---------------------------------------------------------------- unit tests (synthetic input)
@@ -227,43 +230,68 @@ def frames() -> dict[str, np.ndarray]:
     return found
 
 
-def _reference_kernel() -> int:
-    return bl.GRAPH_HEATMAP_KERNEL if _REFINE_PB2 in sys.modules else bl.HEATMAP_KERNEL
+def _reference_kernel(result: dict[str, np.ndarray]) -> int:
+    imported = bool(result["refine_pb2_imported"])
+    return bl.GRAPH_HEATMAP_KERNEL if imported else bl.HEATMAP_KERNEL
 
 
-def _mediapipe(images: list[np.ndarray], static: bool) -> Iterator[Keypoints | None]:
-    """mp.solutions.pose (full model, no smoothing) over BGR images, in order."""
-    import mediapipe as mp
+def _mediapipe(
+    frames: dict[str, np.ndarray], runs: list[list[str]], static: bool
+) -> tuple[list[list[Keypoints | None]], int]:
+    """mp.solutions.pose (full model, no smoothing) in its own venv: a fresh Pose per run, its
+    images in order. Returns per run per image the keypoints or None, and the refinement kernel
+    that MediaPipe ran."""
+    images = {name: frames[name] for run in runs for name in run}
+    result = run_on_images("runs", images, runs=runs, static=static)
+    found = [
+        [
+            (result[f"{r}/{i}/landmarks"], result[f"{r}/{i}/world"])
+            if f"{r}/{i}/landmarks" in result
+            else None
+            for i in range(len(run))
+        ]
+        for r, run in enumerate(runs)
+    ]
+    return found, _reference_kernel(result)
 
-    settings = {"model_complexity": 1, "smooth_landmarks": False}
-    with mp.solutions.pose.Pose(static_image_mode=static, **settings) as pose:
-        for image in images:
-            height, width = image.shape[:2]
-            result = pose.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
-            if result.pose_landmarks is None:
-                yield None
-                continue
-            marks = result.pose_landmarks.landmark
-            world = result.pose_world_landmarks.landmark
-            yield (np.array([[m.x * width, m.y * height, m.visibility] for m in marks]),
-                   np.array([[m.x, m.y, m.z] for m in world]))  # fmt: skip
+
+class Ours:
+    """One image through the functions under test, with the two scores whose thresholds decide
+    whether a pose is found at all (detector score, landmark pose flag)."""
+
+    def __init__(self, image: np.ndarray, models: tuple[Model, Model], kernel: int,
+                 roi: RegionOfInterest | None = None) -> None:  # fmt: skip
+        detector, landmarks = models
+        self.keypoints: Keypoints | None = None
+        self.aux: np.ndarray | None = None
+        self.detector_score = self.pose_flag = math.nan
+        if roi is None:
+            tensor, crop_to_source = preprocess_detector(image)
+            outputs = detector(tensor)
+            logits = np.clip(outputs["Identity_1"].astype(np.float64), -100, 100)
+            self.detector_score = float((1.0 / (1.0 + np.exp(-logits))).max())
+            rois = DetectorDecoder().decode(outputs, crop_to_source)
+            if not rois:
+                return
+            roi = rois[0]
+        tensor, crop_to_source = bl.preprocess_landmarks(image, roi)
+        outputs = landmarks(tensor)
+        self.pose_flag = float(outputs["Identity_1"].reshape(-1)[0])
+        pose, self.aux = bl.decode_landmarks(outputs, crop_to_source, roi, heatmap_kernel=kernel)
+        if pose is not None:
+            self.keypoints = (pose.keypoints, pose.world)
 
 
-def _ours(image: np.ndarray, models: tuple[Model, Model], roi: RegionOfInterest | None = None
-          ) -> tuple[Keypoints | None, np.ndarray | None]:  # fmt: skip
-    """Detector (unless an ROI is given) then landmarks, through the functions under test."""
-    detector, landmarks = models
-    if roi is None:
-        tensor, crop_to_source = preprocess_detector(image)
-        rois = DetectorDecoder().decode(detector(tensor), crop_to_source)
-        if not rois:
-            return None, None
-        roi = rois[0]
-    tensor, crop_to_source = bl.preprocess_landmarks(image, roi)
-    pose, aux = bl.decode_landmarks(
-        landmarks(tensor), crop_to_source, roi, heatmap_kernel=_reference_kernel()
-    )
-    return (None, None) if pose is None else ((pose.keypoints, pose.world), aux)
+def found_for_sure(image: np.ndarray, models: tuple[Model, Model], kernel: int) -> bool | None:
+    """Whether our pipeline finds a pose, or None when that decision is on a threshold: when
+    +-1 grey level of noise on the input (GREY_LEVEL_DRAWS seeded draws) changes it."""
+    rng = np.random.default_rng(0)
+    decisions = {Ours(image, models, kernel).keypoints is not None}
+    for _ in range(GREY_LEVEL_DRAWS):
+        noise = rng.integers(-1, 2, image.shape)
+        noisy = np.clip(image.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+        decisions.add(Ours(noisy, models, kernel).keypoints is not None)
+    return decisions.pop() if len(decisions) == 1 else None
 
 
 def _torso_errors(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
@@ -275,19 +303,28 @@ def _torso_errors(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
 def test_static_landmarks_agree_with_mediapipe(
     models: tuple[Model, Model], frames: dict[str, np.ndarray]
 ) -> None:
+    """Found / not found agree on every image whose decision a grey level cannot flip (see
+    GREY_LEVEL_DRAWS); the others are counted and printed; keypoints agree where both found."""
     names = ["messi5"] + [f"sports2d-{i}" for i in SPORTS2D_FRAMES]
-    references = list(_mediapipe([frames[n] for n in names], static=True))
-    errors, world_errors, visibility_errors = [], [], []
+    (references,), kernel = _mediapipe(frames, [names], static=True)
+    errors, world_errors, visibility_errors, on_threshold = [], [], [], []
     for name, reference in zip(names, references, strict=True):
-        ours, _ = _ours(frames[name], models)
-        assert (ours is None) == (reference is None), f"{name}: found by one pipeline only"
-        if ours is None or reference is None:
+        ours = Ours(frames[name], models, kernel)
+        decided = found_for_sure(frames[name], models, kernel)
+        if decided is None:
+            on_threshold.append(name)
+        elif decided != (reference is not None):
+            pytest.fail(f"{name}: found by one pipeline only (detector score "
+                        f"{ours.detector_score:.3f}, pose flag {ours.pose_flag:.3f})")  # fmt: skip
+        if ours.keypoints is None or reference is None:
             continue
-        errors.append(_torso_errors(ours[0], reference[0]))
-        world_errors.append(np.linalg.norm(ours[1] - reference[1], axis=1))
-        visibility_errors.append(np.abs(ours[0][:, 2] - reference[0][:, 2]))
+        errors.append(_torso_errors(ours.keypoints[0], reference[0]))
+        world_errors.append(np.linalg.norm(ours.keypoints[1] - reference[1], axis=1))
+        visibility_errors.append(np.abs(ours.keypoints[0][:, 2] - reference[0][:, 2]))
         print(f"{name}: median {np.median(errors[-1]):.4f} max {errors[-1].max():.4f} torso")
+    print(f"on a threshold (a grey level flips found / not found): {on_threshold or 'none'}")
     assert len(errors) >= 6, "too few frames with a person to compare"
+    assert len(on_threshold) <= 2, "most images sit on a threshold: the margin is too wide"
     every = np.concatenate(errors)
     print(f"static, {len(errors)} images: median {np.median(every):.4f}, "
           f"max {every.max():.4f} torso lengths; world median "
@@ -306,17 +343,18 @@ def test_tracking_step_agrees_with_mediapipe_video_mode(
     A fresh video-mode Pose per pair: its frame t runs the detector, its frame t + 1 the
     landmark ROI (the always-on aux-landmark filter passes its first value through unchanged).
     """
+    pairs = [[f"sports2d-{t}", f"sports2d-{t + 1}"] for t in TRACKING_FRAMES]
+    references, kernel = _mediapipe(frames, pairs, static=False)
     errors = []
-    for t in TRACKING_FRAMES:
-        first, second = frames[f"sports2d-{t}"], frames[f"sports2d-{t + 1}"]
-        reference = list(_mediapipe([first, second], static=False))[1]
-        found, aux = _ours(first, models)
-        assert found is not None and aux is not None and reference is not None
-        height, width = first.shape[:2]
-        ours, _ = _ours(second, models, bl.roi_from_landmarks(aux, width, height))
+    for (first, second), (_, reference) in zip(pairs, references, strict=True):
+        found = Ours(frames[first], models, kernel)
+        assert found.keypoints is not None and found.aux is not None and reference is not None
+        height, width = frames[first].shape[:2]
+        roi = bl.roi_from_landmarks(found.aux, width, height)
+        ours = Ours(frames[second], models, kernel, roi).keypoints
         assert ours is not None
         errors.append(_torso_errors(ours[0], reference[0]))
-        print(f"track {t}->{t + 1}: median {np.median(errors[-1]):.4f} "
+        print(f"track {first}->{second}: median {np.median(errors[-1]):.4f} "
               f"max {errors[-1].max():.4f} torso")  # fmt: skip
     every = np.concatenate(errors)
     print(f"tracking: median {np.median(every):.4f}, max {every.max():.4f} torso lengths")
@@ -331,39 +369,17 @@ def test_landmarks_on_mediapipes_own_roi_agree_closely(
     Separates the landmark stages (crop, decode, refinement, projection) from the detector,
     whose small numeric differences (a few source pixels of ROI) dominate the end-to-end gap.
     """
-    import mediapipe as mp
-    from mediapipe.python.solution_base import SolutionBase
-
-    graph = SolutionBase(
-        binary_graph_path=mp.solutions.pose._BINARYPB_FILE_PATH,
-        side_inputs={
-            "model_complexity": 1,
-            "smooth_landmarks": False,
-            "enable_segmentation": False,
-            "smooth_segmentation": False,
-            "use_prev_landmarks": False,
-        },  # fmt: skip
-        outputs=["pose_landmarks", "pose_rect_from_detection"],
-    )
+    names = ["messi5"] + [f"sports2d-{i}" for i in SPORTS2D_FRAMES]
+    result = run_on_images("roi", {n: frames[n] for n in names}, names=names)
+    kernel = _reference_kernel(result)
     errors = []
-    try:
-        for name in ["messi5"] + [f"sports2d-{i}" for i in SPORTS2D_FRAMES]:
-            image = frames[name]
-            height, width = image.shape[:2]
-            result = graph.process({"image": cv2.cvtColor(image, cv2.COLOR_BGR2RGB)})
-            if result.pose_landmarks is None:
-                continue
-            rect = result.pose_rect_from_detection
-            roi = RegionOfInterest(
-                rect.x_center * width, rect.y_center * height,
-                rect.width * width, rect.height * height, rect.rotation,
-            )  # fmt: skip
-            ours, _ = _ours(image, models, roi)
-            assert ours is not None
-            theirs = np.array([[m.x * width, m.y * height] for m in result.pose_landmarks.landmark])
-            errors.append(_torso_errors(ours[0], theirs))
-    finally:
-        graph.close()
+    for name in names:
+        if f"{name}/rect" not in result:
+            continue
+        roi = RegionOfInterest(*(float(v) for v in result[f"{name}/rect"]))
+        ours = Ours(frames[name], models, kernel, roi).keypoints
+        assert ours is not None
+        errors.append(_torso_errors(ours[0], result[f"{name}/landmarks"]))
     every = np.concatenate(errors)
     print(
         f"on MediaPipe's ROI, {len(errors)} images: median {np.median(every):.4f}, "
