@@ -19,9 +19,10 @@ Run (from the repository root):
     .venv/bin/python benchmarks/game_hang_loop.py --runs 20 -- .venv/bin/posetrack-demo \
         --offscreen --frames 60 --source sample:sports2d-demo.mp4
 
-`--env KEY=VALUE` (repeatable) is added to every run's environment; `--prc "LINE"`
-(repeatable) writes a PRC file into a folder named by PANDA_PRC_PATH (with HEADLESS_PRC for
-the `my_game` preset, which reads all its PRC from there) to try a Panda3D setting.
+`--env KEY=VALUE` (repeatable) is added to every run's environment; `{tmp}` in VALUE becomes a
+fresh folder per run (`--env MESA_SHADER_CACHE_DIR={tmp}/mesa`: a cold shader cache each run).
+`--prc "LINE"` (repeatable) writes a PRC file into a folder named by PANDA_PRC_PATH (with
+HEADLESS_PRC for the `my_game40` preset, which reads all its PRC from there): a Panda3D setting.
 """
 
 import argparse
@@ -200,7 +201,7 @@ def run_once(
 ) -> Run:
     with tempfile.TemporaryDirectory(prefix="hangloop-") as tmp:
         cmd = [part.replace("{tmp}", tmp) for part in command]
-        run_env = dict(env)
+        run_env = {key: value.replace("{tmp}", tmp) for key, value in env.items()}
         if prc:
             (Path(tmp) / "loop.prc").write_text("\n".join(prc) + "\n")
             run_env["PANDA_PRC_PATH"] = tmp
