@@ -15,9 +15,9 @@ import time
 
 import esper
 
-from posetrack.backends import choose_backends
 from posetrack.components import StageTimes, TrackerConfig
-from posetrack.samples import sample_path
+from posetrack.downloads.samples import sample_path
+from posetrack.stages.backends import choose_backends
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 
 STAGES = ("detect", "preprocess", "inference", "decode")

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from posetrack.components.scene import COMPONENTS
-from posetrack.config import TrackingConfig
+from posetrack.plugin.config import TrackingConfig
 from posetrack.scene.schema import field_infos
 
 OUT = Path(__file__).with_name("config.md")
@@ -29,7 +29,7 @@ def _type(info) -> str:
 
 
 def _help(parser_args: list[str]) -> str:
-    from posetrack.cli import build_parser
+    from posetrack.cli.main import build_parser
 
     parser = build_parser()
     for word in parser_args:

@@ -7,10 +7,10 @@ import esper
 import numpy as np
 import pytest
 
-from posetrack.backends import choose_backends
 from posetrack.components import StageTimes, TrackerConfig
-from posetrack.gpu import GpuContext
-from posetrack.samples import sample_path
+from posetrack.downloads.samples import sample_path
+from posetrack.stages.backends import choose_backends
+from posetrack.stages.gpu_context import GpuContext
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 
 # The whole-pipeline bound: a grey level of noise, drawn this many times, times this safety factor

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from game_process import run_game
 
-from posetrack.gpu.context import HEADLESS_PRC
+from posetrack.stages.gpu_context import HEADLESS_PRC
 
 GAME = Path(__file__).resolve().parent.parent / "examples" / "my_game.py"
 FRAMES = 40  # the person is in view from the clip's first frames: most of these are tracked

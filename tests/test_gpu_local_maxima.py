@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 from direct.showbase.ShowBase import ShowBase
 
-from posetrack.gpu.heatmaps import CANDIDATE_CAPACITY, GpuHeatmapDecoder, sort_candidates
-from posetrack.heatmap_decode import sigmoid
-from posetrack.models.posenet_decode import Candidate, decode_multiple, local_maxima
+from posetrack.downloads.samples import sample_path
+from posetrack.models.posenet_decode import decode_multiple
 from posetrack.models.runtime import OrtModel
 from posetrack.models.zoo_tfjs import tfjs_onnx_path
-from posetrack.samples import sample_path
+from posetrack.stages.decode_cpu import Candidate, local_maxima, sigmoid
+from posetrack.stages.decode_gpu import CANDIDATE_CAPACITY, GpuHeatmapDecoder, sort_candidates
 
 POSENET_SHAPE = (25, 25, 17)  # PoseNet at 385 x 385, output stride 16
 POSENET_INPUT = 385

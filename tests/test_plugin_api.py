@@ -15,9 +15,9 @@ from panda3d.core import ConfigPageManager, load_prc_file_data, unload_prc_file
 
 import posetrack
 from posetrack.components import TrackerConfig
-from posetrack.config import TrackingConfig
 from posetrack.errors import PosetrackError, SourceError
 from posetrack.models.runtime import OrtModel
+from posetrack.plugin.config import TrackingConfig
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 
 CLIP_START, CLIP_FRAMES = 100, 12  # the person is in full view from frame ~10 of the clip on

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from posetrack.characters.presets import builtin_presets
-from posetrack.cli import build_parser
-from posetrack.cli import main as cli_main
+from posetrack.cli.main import build_parser
+from posetrack.cli.main import main as cli_main
 from posetrack.components.character import FilterConfig
 from posetrack.components.scene import COMPONENTS, Character, Filter, GameRules, Hud, Tracker
-from posetrack.config import TrackingConfig
+from posetrack.plugin.config import TrackingConfig
 from posetrack.scene import SceneError, json_schema, load_scene, update_scene_file, validate_scene
 from posetrack.scene.commands import add_scene_parser, run_scene, schema_text
 from posetrack.scene.locate import scan

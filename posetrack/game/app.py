@@ -25,7 +25,7 @@ def _configure_panda(settings: GameSettings) -> None:
     w, h = settings.window
     prc = f"win-size {w} {h}\nwindow-title posetrack demo\nprint-pipe-types false\n"
     if settings.offscreen:
-        from posetrack.gpu.context import HEADLESS_PRC
+        from posetrack.stages.gpu_context import HEADLESS_PRC
 
         # Mesa's EGL must use the surfaceless platform (no display server) unless told otherwise
         os.environ.setdefault("EGL_PLATFORM", "surfaceless")

@@ -63,7 +63,7 @@ class DemoGame(DirectObject):
         self.sprite = SpriteCharacter(self.sprite_holder)
         self.focus = "mannequin"
         # tracking: the window's own GL context is lent to the GPU paths
-        from posetrack.gpu.context import GpuContext
+        from posetrack.stages.gpu_context import GpuContext
 
         self._source_spec = settings.source
         self._first_source = True

@@ -12,7 +12,7 @@ import esper
 from posetrack.components import PoseResult, StageTimes
 from posetrack.components.character import FilterConfig, FilteredPose
 from posetrack.errors import PosetrackError
-from posetrack.sources import FrameSource
+from posetrack.stages.sources import FrameSource
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 
 log = logging.getLogger("posetrack")

@@ -73,7 +73,7 @@ def field_infos(cls: type) -> list[FieldInfo]:
 def choice_values(name: str) -> list[str]:
     """A dynamic list of allowed values, by the name a field's metadata gives."""
     if name == "pose_models":
-        from posetrack.config import pose_models
+        from posetrack.plugin.config import pose_models
 
         return pose_models()
     if name == "rig_presets":

@@ -176,7 +176,7 @@ def _choice_problem(info: FieldInfo, value: str, base_dir: Path) -> str:
 
 
 def _source_problem(uri: str, base_dir: Path) -> str:
-    from posetrack.samples import SAMPLES
+    from posetrack.downloads.samples import SAMPLES
 
     if uri.startswith("webcam:"):
         index = uri.removeprefix("webcam:")

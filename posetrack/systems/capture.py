@@ -13,7 +13,7 @@ import esper
 
 from posetrack.components.frame import CameraFrame, EndOfStream
 from posetrack.errors import SourceError
-from posetrack.sources import DEFAULT_STALL_TIMEOUT_S, FrameSource
+from posetrack.stages.sources import DEFAULT_STALL_TIMEOUT_S, FrameSource
 
 log = logging.getLogger(__name__)
 

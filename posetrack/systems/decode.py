@@ -9,9 +9,10 @@ from posetrack.components import (
     RegionOfInterest,
     TrackingState,
 )
-from posetrack.filters import OneEuroFilter
 from posetrack.models.blazepose_landmarks import roi_from_landmarks
-from posetrack.models.pose_model import HeatmapOps, PoseModel
+from posetrack.models.pose_model import PoseModel
+from posetrack.stages.decode_cpu import HeatmapOps
+from posetrack.stages.one_euro import OneEuroFilter
 
 
 class DecodeSystem(esper.Processor):

@@ -8,9 +8,9 @@ from posetrack.components import (
     RegionOfInterest,
     TrackingState,
 )
-from posetrack.geometry import full_frame_roi
 from posetrack.models.blazepose_detector import DetectorDecoder, detector_crop
 from posetrack.models.runtime import OrtModel
+from posetrack.stages.geometry import full_frame_roi
 
 
 class DetectSystem(esper.Processor):

@@ -5,7 +5,7 @@ import numpy as np
 
 from posetrack.components import PoseEstimate, PoseResult
 from posetrack.components.character import FilterConfig, FilteredPose
-from posetrack.filters import OneEuroFilter
+from posetrack.stages.one_euro import OneEuroFilter
 
 # MediaPipe skips smoothing for an object smaller than this (its min_allowed_object_scale): a
 # degenerate box would blow the value scale (1 / size) up.

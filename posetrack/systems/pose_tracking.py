@@ -5,19 +5,19 @@ from typing import Any
 
 import esper
 
-from posetrack.backends import choose_backends, make_paths
 from posetrack.components import EndOfStream, PoseResult, StageTimes, TrackerConfig, TrackingState
 from posetrack.components.tracker import TrackingStatus
 from posetrack.models import zoo
-from posetrack.models.pose_model import load_pose_model
+from posetrack.models.adapters import load_pose_model
 from posetrack.models.runtime import OrtModel
-from posetrack.sources import FrameSource, open_source
+from posetrack.stages.backends import choose_backends, make_paths
+from posetrack.stages.guard import TrackingGuard
+from posetrack.stages.sources import FrameSource, open_source
 from posetrack.systems.capture import CaptureSystem
 from posetrack.systems.decode import DecodeSystem
 from posetrack.systems.detect import DetectSystem
 from posetrack.systems.inference import InferenceSystem
 from posetrack.systems.preprocess import PreprocessSystem
-from posetrack.tracking_guard import TrackingGuard
 
 log = logging.getLogger("posetrack")
 
@@ -38,7 +38,7 @@ class PoseTrackingSystem(esper.Processor):
     stage FilterConfig + FilteredPose; `drive(actor)` adds a character entity (CharacterBinding,
     JointTargets). The stage processors stay usable on their own. Owns the source thread, the
     ORT sessions and the GPU paths' resources: close(). `gpu_context` lends a host's GpuContext
-    (posetrack.gpu.GpuContext.from_showbase) instead of a headless one of our own.
+    (posetrack.stages.gpu_context.GpuContext.from_showbase) instead of a headless one of our own.
 
     `degrade=True` (what posetrack.init() asks for): a stage that fails at run time (camera
     unplugged, an ORT error, NaN outputs) never raises out of process(): the frame is given up

@@ -16,12 +16,12 @@ from typing import Any
 import esper
 import numpy as np
 
+from posetrack.cli.stream import PoseStreamWriter
 from posetrack.components import PoseResult
 from posetrack.components.character import CharacterBinding, FilterConfig, FilteredPose
 from posetrack.retarget import RetargetConfig
 from posetrack.retarget.axes import character_to_world
 from posetrack.retarget.limbs import KEYPOINT_JOINTS, mirror_name
-from posetrack.stream import PoseStreamWriter
 from posetrack.systems.filter import FilterSystem, describe, filtered_result
 
 _DIGITS = 4  # 0.1 mm: far below the landmarks' own noise

@@ -24,7 +24,7 @@ from posetrack.components import (
 )
 from posetrack.components.tracker import TrackingStatus
 from posetrack.errors import ModelError
-from posetrack.sources import FrameSource
+from posetrack.stages.sources import FrameSource
 
 log = logging.getLogger("posetrack")
 

@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "track":
-            from posetrack.track import run_track
+            from posetrack.cli.track import run_track
 
             return run_track(args)
         if args.command == "scene":

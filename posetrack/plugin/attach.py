@@ -8,7 +8,7 @@
 
 No global side effects: the processor goes into the host's current esper world, the host's own
 GL context is lent (a second one beside a game's window breaks its rendering:
-posetrack/gpu/context.py), no PRC page is left loaded, the world is never switched, and
+posetrack/stages/gpu_context.py), no PRC page is left loaded, the world is never switched, and
 `esper.process` is put on the task manager only when the host does not call it already.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 import esper
 
-from posetrack.config import TrackingConfig, check_options
+from posetrack.plugin.config import TrackingConfig, check_options
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 
 log = logging.getLogger("posetrack")
@@ -44,14 +44,14 @@ def init(
 
     `config`: a TrackingConfig used as is; without one, the `posetrack-*` PRC variables fill in
     what `overrides` (source=, model=, device=, preprocess=, decode=, smoothing=, max_poses=)
-    leave out (posetrack/config.py). `schedule`: True adds a task that calls `esper.process()`
+    leave out (plugin/config.py). `schedule`: True adds a task that calls `esper.process()`
     every frame, False never does (you call it), None (auto) adds it unless a task of the host
     already calls esper.process, and drops it as soon as the host is seen calling it.
     Raises PosetrackError (SourceError, ModelError) when the camera or the model cannot be
     set up; after that, failures degrade (tracking.status) instead of raising.
     """
+    from posetrack.cli.track import resolve_source
     from posetrack.components.character import FilterConfig
-    from posetrack.track import resolve_source
 
     if config is None:
         config = TrackingConfig.from_prc(**overrides)
@@ -116,7 +116,7 @@ def _lend_context(base: Any) -> object | None:
     gsg = win.get_gsg() if win is not None else None
     if gsg is None or not gsg.is_valid():
         return None
-    from posetrack.gpu.context import GpuContext
+    from posetrack.stages.gpu_context import GpuContext
 
     return GpuContext.from_showbase(base)
 

@@ -4,10 +4,10 @@ and PoseNet's multi-person candidate search (part-score local maxima).
 `GpuHeatmapDecoder` owns four compute shaders (posetrack/shaders/argmax.comp.glsl, compiled
 plain and with HAS_OFFSETS for PoseNet, refine.comp.glsl and local_maxima.comp.glsl) and their
 textures. Construct it for one heatmap shape, call `argmax`, `posenet`, `blazepose_refine` or
-`local_maxima` per frame, `close()`. The answers equal the CPU path's (posetrack.heatmap_decode,
-posetrack.models.blazepose_landmarks.refine_from_heatmap, posetrack.models.posenet_decode.
-local_maxima): same argmax indices, same PoseNet positions, refined points within 1e-3 px, the
-same candidate set.
+`local_maxima` per frame, `close()`. `GpuHeatmapOps` (at the end) is the surface model adapters
+decode through, as decode_cpu.CpuHeatmapOps on the CPU. The answers equal the CPU path's
+(decode_cpu.py): same argmax indices, same PoseNet positions, refined points within 1e-3 px,
+the same candidate set.
 
 The reduction: one work group per keypoint channel. Each of its GROUP_SIZE invocations scans a
 strided slice of the H*W cells keeping its best (value, flat index), then a tree reduction in
@@ -46,15 +46,15 @@ from panda3d.core import (
 )
 
 from posetrack.errors import PosetrackError
-from posetrack.gpu.dispatch import Dispatch, float_texture, load_compute_shader
-from posetrack.heatmap_decode import sigmoid
-from posetrack.models.blazepose_landmarks import (
+from posetrack.stages.decode_cpu import (
     HEATMAP_KERNEL,
-    INPUT_SIZE,
     MIN_CONFIDENCE_TO_REFINE,
+    REFINE_CROP_SIZE,
+    Candidate,
+    sigmoid,
 )
-from posetrack.models.posenet_decode import Candidate
-from posetrack.models.posenet_decode import local_maxima as cpu_local_maxima
+from posetrack.stages.decode_cpu import local_maxima as cpu_local_maxima
+from posetrack.stages.gpu_dispatch import Dispatch, float_texture, load_compute_shader
 
 # Invocations per argmax work group (a power of two for the tree reduction). Argmax median on
 # llvmpipe (2 busy cores), 64x64x39 / 25x25x17: 32 -> 1.09 / 0.24 ms, 64 -> 1.18 / 0.39,
@@ -194,13 +194,13 @@ class GpuHeatmapDecoder:
         self,
         landmarks_crop_px: np.ndarray,
         heatmap_logits: np.ndarray,
-        crop_size: int = INPUT_SIZE,
+        crop_size: int = REFINE_CROP_SIZE,
         kernel_size: int = HEATMAP_KERNEL,
         min_confidence: float = MIN_CONFIDENCE_TO_REFINE,
     ) -> np.ndarray:
         """MediaPipe's RefineLandmarksFromHeatmap on N x 2 crop-pixel landmarks -> N x 2.
 
-        Same contract as blazepose_landmarks.refine_from_heatmap (defaults: its HEATMAP_KERNEL
+        Same contract as decode_cpu.refine_from_heatmap (defaults: its HEATMAP_KERNEL
         and MIN_CONFIDENCE_TO_REFINE). The landmarks' cells are found on the CPU with the
         reference's own truncation (they go up as K float pairs), the window sums run on the
         GPU, and the min-confidence gate is applied to the read-back max logit in float64, so
@@ -344,3 +344,44 @@ def _float32_threshold(threshold: float) -> np.float32:
     if (np.array([rounded], dtype=np.float32) >= threshold)[0]:
         return rounded
     return np.nextafter(rounded, np.float32(np.inf))
+
+
+class GpuHeatmapOps:
+    """The compute-shader decode (max-pool argmax reduction, refinement, local maxima)."""
+
+    def __init__(self, context) -> None:
+        self.context = context
+        self._decoders: dict[tuple[int, ...], object] = {}
+        self.total_uploaded = 0
+        self.total_read_back = 0
+
+    def refine(self, landmarks_crop_px: np.ndarray, logits: np.ndarray, **kw) -> np.ndarray:
+        decoder = self._decoder(logits.shape)
+        return self._counted(decoder, decoder.blazepose_refine(landmarks_crop_px, logits, **kw))
+
+    def posenet(self, logits: np.ndarray, offsets: np.ndarray, stride: int) -> np.ndarray:
+        decoder = self._decoder(logits.shape)
+        return self._counted(decoder, decoder.posenet(logits, offsets, stride))
+
+    def local_maxima(self, scores: np.ndarray, threshold: float) -> list[Candidate]:
+        decoder = self._decoder(scores.shape)
+        return self._counted(decoder, decoder.local_maxima(scores, threshold))
+
+    def _decoder(self, shape: tuple[int, ...]):
+        height, width, channels = shape[-3:]
+        key = (height, width, channels)
+        if key not in self._decoders:
+            self._decoders[key] = GpuHeatmapDecoder(
+                self.context.engine, self.context.gsg, height, width, channels
+            )
+        return self._decoders[key]
+
+    def _counted(self, decoder, result):
+        self.total_uploaded += decoder.bytes_uploaded
+        self.total_read_back += decoder.bytes_read_back
+        return result
+
+    def close(self) -> None:
+        for decoder in self._decoders.values():
+            decoder.close()
+        self._decoders.clear()

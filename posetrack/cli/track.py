@@ -9,13 +9,13 @@ from pathlib import Path
 
 import esper
 
-from posetrack.character_stream import CharacterPoseWriter, PoseOutputs
+from posetrack.cli.characters import CharacterPoseWriter, PoseOutputs
+from posetrack.cli.overlay import OverlayWriter, draw_poses
+from posetrack.cli.progress import Progress
 from posetrack.components import CameraFrame, StageTimes, TrackerConfig
+from posetrack.downloads.fetch import say
+from posetrack.downloads.samples import SAMPLES, sample_path
 from posetrack.errors import PosetrackError, SourceError
-from posetrack.fetch import say
-from posetrack.overlay import OverlayWriter, draw_poses
-from posetrack.progress import Progress
-from posetrack.samples import SAMPLES, sample_path
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 
 

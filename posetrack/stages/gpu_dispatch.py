@@ -15,7 +15,7 @@ from panda3d.core import (
 )
 
 from posetrack.errors import PosetrackError
-from posetrack.gpu.context import inject_defines
+from posetrack.stages.gpu_context import inject_defines
 
 SHADER_DIR = Path(__file__).resolve().parent.parent / "shaders"
 
