@@ -40,7 +40,7 @@ def _help(parser_args: list[str]) -> str:
 
 def render() -> str:
     os.environ["COLUMNS"] = "100"  # argparse wraps help to the terminal: fix it
-    from posetrack.game.settings import build_parser as demo_parser
+    from posetrack.game.options import build_parser as demo_parser
 
     lines = [
         "# Configuration reference",

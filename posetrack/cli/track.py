@@ -14,19 +14,9 @@ from posetrack.cli.overlay import OverlayWriter, draw_poses
 from posetrack.cli.progress import Progress
 from posetrack.components import CameraFrame, StageTimes, TrackerConfig
 from posetrack.downloads.fetch import say
-from posetrack.downloads.samples import SAMPLES, sample_path
 from posetrack.errors import PosetrackError, SourceError
+from posetrack.stages.sources import resolve_source
 from posetrack.systems.pose_tracking import PoseTrackingSystem
-
-
-def resolve_source(spec: str) -> str:
-    """`sample:NAME` is one of the sample clips (fetched on first use); anything else as is."""
-    if not spec.startswith("sample:"):
-        return spec
-    name = spec.removeprefix("sample:")
-    if name not in SAMPLES:
-        raise SourceError(f"no sample named {name!r}; samples: {', '.join(SAMPLES)}")
-    return str(sample_path(name))
 
 
 def run_track(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 from panda3d.core import CardMaker, NodePath, TextNode
 
 from posetrack.components.character import FilterConfig
+from posetrack.game.scene_link import save_fields
 from posetrack.game.session import MODELS
 
 
@@ -167,7 +168,6 @@ class EditorPanel:
         """Write the fields to the scene file the game was started from."""
         if not self.visible:
             return
-        from posetrack.game.scene_link import save_fields
 
         path = self.game.settings.scene
         try:

@@ -27,10 +27,11 @@ from posetrack.game.reload import SceneReloader, apply_live
 from posetrack.game.report import print_summary, record_frame
 from posetrack.game.session import BACKENDS, MODELS, TrackerSession
 from posetrack.game.settings import GameSettings
-from posetrack.game.source import open_game_source
+from posetrack.game.source import DEFAULT_CLIP, open_game_source
 from posetrack.game.targets import Reach, TargetGame
 from posetrack.game.world import Stage
 from posetrack.retarget import RetargetConfig
+from posetrack.stages.gpu_context import GpuContext
 from posetrack.systems.animate import AnimateSystem
 from posetrack.systems.retarget import RetargetSystem
 
@@ -63,7 +64,6 @@ class DemoGame(DirectObject):
         self.sprite = SpriteCharacter(self.sprite_holder)
         self.focus = "mannequin"
         # tracking: the window's own GL context is lent to the GPU paths
-        from posetrack.stages.gpu_context import GpuContext
 
         self._source_spec = settings.source
         self._first_source = True
@@ -114,8 +114,6 @@ class DemoGame(DirectObject):
             print(f"posetrack-demo: {notice}", flush=True)
             self._notice = notice
         if self._source_spec is None and notice:
-            from posetrack.game.source import DEFAULT_CLIP
-
             self._source_spec = DEFAULT_CLIP  # no camera now: rebuilds reopen the clip
         self._first_source = False
         return source

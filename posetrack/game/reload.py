@@ -3,6 +3,7 @@ without restarting tracking; an invalid save shows its problems and keeps the la
 
 from typing import Any
 
+from posetrack.game.cast import CharacterFeed, overrides
 from posetrack.game.scene_link import apply_scene
 from posetrack.game.settings import GameSettings
 from posetrack.scene import SceneWatcher
@@ -74,7 +75,6 @@ def apply_live(game: Any, fresh: GameSettings) -> list[str]:
     root motion; the sprite's place and size), per-character smoothing. Called at start (with
     the game's own settings) and on each reload. Returns notices for the HUD (a model that
     could not be loaded)."""
-    from posetrack.game.cast import CharacterFeed, overrides
 
     settings, notes = game.settings, []
     settings.hud = fresh.hud

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import esper
 
-from posetrack.components import PoseResult, StageTimes
+from posetrack.components import PoseResult, StageTimes, TrackerConfig
 from posetrack.components.character import FilterConfig, FilteredPose
 from posetrack.errors import PosetrackError
 from posetrack.stages.sources import FrameSource
@@ -73,7 +73,6 @@ class TrackerSession:
         """(Re)build the tracker from `settings`; on failure keep going without one."""
         self.builds += 1
         self.close_tracker()
-        from posetrack.components import TrackerConfig
 
         s = self.settings
         config = TrackerConfig(model=s.model, preprocess=s.backend, decode=s.backend,

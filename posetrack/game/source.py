@@ -6,9 +6,8 @@ import time
 
 import numpy as np
 
-from posetrack.cli.track import resolve_source
 from posetrack.errors import SourceError
-from posetrack.stages.sources import FrameSource, open_source
+from posetrack.stages.sources import FrameSource, open_source, resolve_source
 
 log = logging.getLogger("posetrack")
 

@@ -18,7 +18,10 @@ from typing import Any
 
 import esper
 
+from posetrack.components.character import FilterConfig
 from posetrack.plugin.config import TrackingConfig, check_options
+from posetrack.stages.gpu_context import GpuContext
+from posetrack.stages.sources import resolve_source
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 
 log = logging.getLogger("posetrack")
@@ -50,8 +53,6 @@ def init(
     Raises PosetrackError (SourceError, ModelError) when the camera or the model cannot be
     set up; after that, failures degrade (tracking.status) instead of raising.
     """
-    from posetrack.cli.track import resolve_source
-    from posetrack.components.character import FilterConfig
 
     if config is None:
         config = TrackingConfig.from_prc(**overrides)
@@ -116,7 +117,6 @@ def _lend_context(base: Any) -> object | None:
     gsg = win.get_gsg() if win is not None else None
     if gsg is None or not gsg.is_valid():
         return None
-    from posetrack.stages.gpu_context import GpuContext
 
     return GpuContext.from_showbase(base)
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from posetrack.components.tracker import Backend, Device, TrackerConfig
 from posetrack.errors import PosetrackError
+from posetrack.models import zoo
 
 PRC_PREFIX = "posetrack-"
 _CHOICES: dict[str, tuple[str, ...]] = {
@@ -90,7 +91,7 @@ def prc_name(field_name: str) -> str:
 
 def prc_value(field_name: str) -> str | None:
     """The PRC variable's value as written, or None when no loaded page sets it."""
-    from panda3d.core import ConfigVariableString
+    from panda3d.core import ConfigVariableString  # lazy: settings import no Panda3D until read
 
     variable = ConfigVariableString(prc_name(field_name), "")
     return variable.get_value().strip() if variable.has_value() else None
@@ -127,6 +128,5 @@ def _check(name: str, value: Any, what: str) -> None:
 
 def pose_models() -> list[str]:
     """Names of the zoo's pose models (the detector is not one)."""
-    from posetrack.models import zoo
 
     return [name for name in zoo.names() if zoo.spec(name).keypoints]

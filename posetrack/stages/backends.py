@@ -37,7 +37,9 @@ def choose_backends(preprocess: str, decode: str, context: object | None = None)
         context = _running_showbase_context()
     owned = context is None
     if owned:
-        from posetrack.stages.gpu_context import GpuContext
+        from posetrack.stages.gpu_context import (
+            GpuContext,  # lazy: Panda3D's GL loads for a GPU path only
+        )
 
         try:
             context = GpuContext.headless()
@@ -62,13 +64,15 @@ def choose_backends(preprocess: str, decode: str, context: object | None = None)
 
 def _running_showbase_context() -> object | None:
     """The GL context of the ShowBase running in this process, if one has a window."""
-    import builtins
+    import builtins  # lazy: read only when no context was lent
 
     base = getattr(builtins, "base", None)  # ShowBase publishes itself there
     win = getattr(base, "win", None)
     if win is None or win.get_gsg() is None:
         return None
-    from posetrack.stages.gpu_context import GpuContext
+    from posetrack.stages.gpu_context import (
+        GpuContext,  # lazy: Panda3D's GL loads for a GPU path only
+    )
 
     return GpuContext.from_showbase(base)
 
@@ -84,7 +88,9 @@ class GpuCroppers:
         self.total_read_back = 0
 
     def crop(self, frame_bgr: np.ndarray, frame_index: int, spec: CropSpec) -> np.ndarray:
-        from posetrack.stages.crop_gpu import GpuCropper
+        from posetrack.stages.crop_gpu import (
+            GpuCropper,  # lazy: Panda3D's GL loads for a GPU path only
+        )
 
         key = (spec.width, spec.height, spec.value_range, spec.border)
         cropper = self._croppers.get(key)
@@ -115,6 +121,8 @@ def make_paths(choice: BackendChoice) -> tuple[object, object]:
     cropper = GpuCroppers(choice.context) if choice.preprocess == "gpu" else CpuCropper()
     if choice.decode != "gpu":
         return cropper, CpuHeatmapOps()
-    from posetrack.stages.decode_gpu import GpuHeatmapOps  # lazy: Panda3D loads for GPU paths only
+    from posetrack.stages.decode_gpu import (
+        GpuHeatmapOps,  # lazy: Panda3D's GL loads for a GPU path only
+    )
 
     return cropper, GpuHeatmapOps(choice.context)

@@ -5,19 +5,25 @@ from typing import Any
 
 import esper
 
+from posetrack.characters import skeleton_from_actor
 from posetrack.components import EndOfStream, PoseResult, StageTimes, TrackerConfig, TrackingState
+from posetrack.components.character import CharacterBinding, FilterConfig
 from posetrack.components.tracker import TrackingStatus
 from posetrack.models import zoo
 from posetrack.models.adapters import load_pose_model
 from posetrack.models.runtime import OrtModel
+from posetrack.retarget import RetargetConfig
 from posetrack.stages.backends import choose_backends, make_paths
 from posetrack.stages.guard import TrackingGuard
 from posetrack.stages.sources import FrameSource, open_source
+from posetrack.systems.animate import AnimateSystem
 from posetrack.systems.capture import CaptureSystem
 from posetrack.systems.decode import DecodeSystem
 from posetrack.systems.detect import DetectSystem
+from posetrack.systems.filter import FilterSystem
 from posetrack.systems.inference import InferenceSystem
 from posetrack.systems.preprocess import PreprocessSystem
+from posetrack.systems.retarget import RetargetSystem
 
 log = logging.getLogger("posetrack")
 
@@ -205,11 +211,6 @@ class PoseTrackingSystem(esper.Processor):
         lost. Returns the character entity (CharacterBinding, JointTargets); close() deletes it
         (the actor itself is the host's).
         """
-        from posetrack.characters import skeleton_from_actor
-        from posetrack.components.character import CharacterBinding, FilterConfig
-        from posetrack.retarget import RetargetConfig
-        from posetrack.systems.animate import AnimateSystem
-        from posetrack.systems.retarget import RetargetSystem
 
         skeleton = skeleton_from_actor(actor, preset)
         config = RetargetConfig(mirror=mirror, root_motion=root_motion)
@@ -224,7 +225,6 @@ class PoseTrackingSystem(esper.Processor):
         return entity
 
     def _add_filter(self, config: object) -> None:
-        from posetrack.systems.filter import FilterSystem
 
         esper.add_component(self.entity, config)  # any FilterSystem uses it for this tracker
         self._stages.append(("filter", FilterSystem(config)))
