@@ -93,9 +93,8 @@ def main() -> None:
     points = rng.uniform(0, BLAZEPOSE_CROP, (BLAZEPOSE_SHAPE[2], 2))
 
     context = GpuContext.headless()
-    engine, gsg = context.engine, context.gsg
-    posenet = GpuHeatmapDecoder(engine, gsg, *logits.shape)
-    blazepose = GpuHeatmapDecoder(engine, gsg, *BLAZEPOSE_SHAPE)
+    posenet = GpuHeatmapDecoder(context, *logits.shape)
+    blazepose = GpuHeatmapDecoder(context, *BLAZEPOSE_SHAPE)
     threshold = args.threshold
     candidates = len(local_maxima(scores, threshold))
     rows = [

@@ -31,6 +31,7 @@ from posetrack.stages.decode_cpu import (
     refine_from_heatmap,
 )
 from posetrack.stages.decode_gpu import GpuHeatmapDecoder
+from posetrack.stages.gpu_context import GpuContext
 
 BLAZEPOSE_SHAPE = (64, 64, 39)  # Identity_3 of the landmark models
 POSENET_SHAPE = (25, 25, 17)  # PoseNet at 385 x 385, output stride 16
@@ -67,13 +68,13 @@ def real_outputs() -> list[dict[str, np.ndarray]]:
 
 @pytest.fixture(scope="module")
 def blazepose_decoder(showbase: ShowBase) -> Iterator[GpuHeatmapDecoder]:
-    decoder = GpuHeatmapDecoder(showbase.graphicsEngine, showbase.win.gsg, *BLAZEPOSE_SHAPE)
+    decoder = GpuHeatmapDecoder(GpuContext.from_showbase(showbase), *BLAZEPOSE_SHAPE)
     yield decoder
     decoder.close()
 
 
 def _decoder(showbase: ShowBase, shape: tuple[int, int, int]) -> GpuHeatmapDecoder:
-    return GpuHeatmapDecoder(showbase.graphicsEngine, showbase.win.gsg, *shape)
+    return GpuHeatmapDecoder(GpuContext.from_showbase(showbase), *shape)
 
 
 def _assert_same_argmax(decoder: GpuHeatmapDecoder, heatmaps: np.ndarray) -> None:
@@ -272,12 +273,12 @@ def test_a_shader_that_does_not_build_raises_instead_of_returning_zeros(
     showbase: ShowBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Panda reports GLSL errors only on the log; the decoder says so when it is built."""
-    import posetrack.stages.gpu_dispatch as gpu_dispatch
+    import posetrack.stages.gpu_context as gpu_context
 
     for name in ("argmax.comp.glsl", "refine.comp.glsl"):
-        source = (gpu_dispatch.SHADER_DIR / name).read_text()
+        source = (gpu_context.SHADER_DIR / name).read_text()
         (tmp_path / name).write_text(source.replace("void main() {", "void main() { oops;"))
-    monkeypatch.setattr(gpu_dispatch, "SHADER_DIR", tmp_path)
+    monkeypatch.setattr(gpu_context, "SHADER_DIR", tmp_path)
     with pytest.raises(PosetrackError, match="failed to build"):
         _decoder(showbase, (4, 4, 2))
 

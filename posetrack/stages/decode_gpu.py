@@ -37,8 +37,6 @@ from collections.abc import Iterable
 
 import numpy as np
 from panda3d.core import (
-    GraphicsEngine,
-    GraphicsStateGuardian,
     PTA_float,
     PTA_int,
     PTA_LVecBase2f,
@@ -54,7 +52,8 @@ from posetrack.stages.decode_cpu import (
     sigmoid,
 )
 from posetrack.stages.decode_cpu import local_maxima as cpu_local_maxima
-from posetrack.stages.gpu_dispatch import Dispatch, float_texture, load_compute_shader
+from posetrack.stages.gpu_context import GpuContext
+from posetrack.stages.gpu_dispatch import Dispatch, float_texture
 
 # Invocations per argmax work group (a power of two for the tree reduction). Argmax median on
 # llvmpipe (2 busy cores), 64x64x39 / 25x25x17: 32 -> 1.09 / 0.24 ms, 64 -> 1.18 / 0.39,
@@ -78,20 +77,20 @@ FLOAT32 = 4  # bytes
 class GpuHeatmapDecoder:
     """Decode [H, W, K] heatmaps with compute shaders; K x 4 floats come back per call.
 
-    `engine`, `gsg`: the Panda3D graphics engine and a GL state guardian that supports compute
-    shaders (GLSL 4.30). The shape is fixed at construction (it is compiled into the shaders).
+    `context`: the GpuContext (a GL context that supports compute shaders, GLSL 4.30). The
+    shape is fixed at construction (it is compiled into the shaders).
     `candidate_capacity`: slots of `local_maxima`'s GPU list (CANDIDATE_CAPACITY: why 256).
     """
 
     def __init__(
         self,
-        engine: GraphicsEngine,
-        gsg: GraphicsStateGuardian,
+        context: GpuContext,
         height: int,
         width: int,
         channels: int,
         candidate_capacity: int = CANDIDATE_CAPACITY,
     ) -> None:
+        gsg = context.gsg
         if not gsg.supports_compute_shaders:
             raise PosetrackError(f"{gsg.driver_renderer}: no compute shaders (GLSL 4.30 needed)")
         if height * width >= MAX_EXACT_INDEX or min(height, width, channels) < 1:
@@ -103,7 +102,7 @@ class GpuHeatmapDecoder:
             )
         if not 0 < candidate_capacity < gsg.max_texture_dimension:
             raise PosetrackError(f"candidate capacity {candidate_capacity} out of range")
-        self.engine, self.gsg = engine, gsg
+        self.context = context
         self.shape = (height, width, channels)
         self.bytes_uploaded = 0  # host -> GPU bytes of the last call
         self.bytes_read_back = 0  # GPU -> host bytes of the last call
@@ -127,23 +126,23 @@ class GpuHeatmapDecoder:
         shape = {"HEIGHT": height, "WIDTH": width, "CHANNELS": channels}
         argmax = {**shape, "GROUP_SIZE": ARGMAX_GROUP_SIZE}
         self._argmax = Dispatch(
-            gsg,
+            context,
             "argmax",
-            load_compute_shader("argmax.comp.glsl", argmax),
+            context.load_compute("argmax.comp.glsl", argmax),
             {"heatmaps": self._heatmaps},
             self._result,
         )
         self._posenet = Dispatch(
-            gsg,
+            context,
             "posenet",
-            load_compute_shader("argmax.comp.glsl", {**argmax, "HAS_OFFSETS": None}),
+            context.load_compute("argmax.comp.glsl", {**argmax, "HAS_OFFSETS": None}),
             {"heatmaps": self._heatmaps, "offsets": self._offsets, "output_stride": self._stride},
             self._result,
         )
         self._refine = Dispatch(
-            gsg,
+            context,
             "refine",
-            load_compute_shader("refine.comp.glsl", {**shape, "GROUP_SIZE": REFINE_GROUP_SIZE}),
+            context.load_compute("refine.comp.glsl", {**shape, "GROUP_SIZE": REFINE_GROUP_SIZE}),
             {
                 "heatmaps": self._heatmaps,
                 "centres": self._centres,
@@ -153,9 +152,9 @@ class GpuHeatmapDecoder:
             self._result,
         )
         self._local_maxima = Dispatch(
-            gsg,
+            context,
             "local-maxima",
-            load_compute_shader(
+            context.load_compute(
                 "local_maxima.comp.glsl",
                 {**shape, "GROUP_SIZE": LOCAL_MAXIMA_GROUP_SIZE, "CAPACITY": candidate_capacity},
             ),
@@ -169,7 +168,7 @@ class GpuHeatmapDecoder:
     def argmax(self, heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per channel: (flat index into the H*W cells [K] int64, max value [K] float32)."""
         self._upload(self._heatmaps, heatmaps, self.shape)
-        self._argmax.run(self.engine, self.gsg, self.shape[2])
+        self._argmax.run(self.shape[2])
         result = self._read_back()
         return result[:, 3].astype(np.int64), result[:, 2].copy()
 
@@ -184,7 +183,7 @@ class GpuHeatmapDecoder:
         self._upload(self._offsets, offsets, (height, width, 2 * channels), accumulate=True)
         self._stride[0] = float(stride)
         self.bytes_uploaded += FLOAT32  # the stride uniform
-        self._posenet.run(self.engine, self.gsg, channels)
+        self._posenet.run(channels)
         result = self._read_back()
         return np.stack([result[:, 0], result[:, 1], sigmoid(result[:, 2])], axis=1).astype(
             np.float64
@@ -225,7 +224,7 @@ class GpuHeatmapDecoder:
         self._window_offset[0] = (kernel_size - 1) // 2
         # the whole centres array (Panda sends all K entries) and the two int uniforms
         self.bytes_uploaded += (channels * 2 + 2) * FLOAT32
-        self._refine.run(self.engine, self.gsg, -(-count // REFINE_GROUP_SIZE))
+        self._refine.run(-(-count // REFINE_GROUP_SIZE))
         result = self._read_back()[:count].astype(np.float64)
 
         update = inside & (sigmoid(result[:, 2]) >= min_confidence) & (result[:, 3] > 0)
@@ -251,8 +250,8 @@ class GpuHeatmapDecoder:
         self._candidates.clear_image()
         elements = height * width * channels
         groups = -(-elements // LOCAL_MAXIMA_GROUP_SIZE)
-        self._local_maxima.run(self.engine, self.gsg, groups)
-        if not self.engine.extract_texture_data(self._candidates, self.gsg):
+        self._local_maxima.run(groups)
+        if not self.context.engine.extract_texture_data(self._candidates, self.context.gsg):
             raise PosetrackError("could not read the candidate list back from the GPU")
         raw = np.frombuffer(bytes(self._candidates.get_ram_image()), dtype=np.int32)
         self._candidates.clear_ram_image()  # or Panda would upload it again on the next bind
@@ -311,7 +310,7 @@ class GpuHeatmapDecoder:
 
     def _read_back(self) -> np.ndarray:
         """The K x 4 result texels as (x, y, value, index) rows."""
-        if not self.engine.extract_texture_data(self._result, self.gsg):
+        if not self.context.engine.extract_texture_data(self._result, self.context.gsg):
             raise PosetrackError("could not read the decode result back from the GPU")
         raw = bytes(self._result.get_ram_image())
         # Panda keeps RGBA RAM images as BGRA; dropping the RAM image stops Panda uploading
@@ -371,9 +370,7 @@ class GpuHeatmapOps:
         height, width, channels = shape[-3:]
         key = (height, width, channels)
         if key not in self._decoders:
-            self._decoders[key] = GpuHeatmapDecoder(
-                self.context.engine, self.context.gsg, height, width, channels
-            )
+            self._decoders[key] = GpuHeatmapDecoder(self.context, height, width, channels)
         return self._decoders[key]
 
     def _counted(self, decoder, result):
