@@ -14,10 +14,10 @@ import pytest
 from panda3d.core import ConfigPageManager, load_prc_file_data, unload_prc_file
 
 import posetrack
-from posetrack.components import TrackerConfig
+from posetrack.components.tracker import TrackingConfig
 from posetrack.errors import PosetrackError, SourceError
 from posetrack.models.runtime import OrtModel
-from posetrack.plugin.config import TrackingConfig
+from posetrack.plugin.config import from_prc
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 
 CLIP_START, CLIP_FRAMES = 100, 12  # the person is in full view from frame ~10 of the clip on
@@ -64,7 +64,7 @@ def tracking_tasks(base) -> list[str]:
 
 
 def test_prc_variables_set_the_config_and_explicit_arguments_win() -> None:
-    assert TrackingConfig.from_prc() == TrackingConfig()  # nothing set: the defaults
+    assert from_prc() == TrackingConfig()  # nothing set: the defaults
     page = load_prc_file_data("test-posetrack-prc", """
         posetrack-source sample:messi5.jpg
         posetrack-model posenet
@@ -74,18 +74,18 @@ def test_prc_variables_set_the_config_and_explicit_arguments_win() -> None:
         posetrack-max-poses 3
     """)  # fmt: skip
     try:
-        from_prc = TrackingConfig.from_prc()
-        explicit = TrackingConfig.from_prc(model="movenet-lightning", smoothing=True)
+        from_page = from_prc()
+        explicit = from_prc(model="movenet-lightning", smoothing=True)
     finally:
         unload_prc_file(page)
-    assert from_prc == TrackingConfig(
+    assert from_page == TrackingConfig(
         "sample:messi5.jpg", "posenet", "cpu", "auto", "gpu", smoothing=False, max_poses=3
     )
     assert (explicit.model, explicit.smoothing) == ("movenet-lightning", True)
     assert explicit.max_poses == 3  # the rest still from PRC
-    assert TrackingConfig.from_prc() == TrackingConfig()  # page unloaded: defaults again
+    assert from_prc() == TrackingConfig()  # page unloaded: defaults again
     with pytest.raises(PosetrackError, match="unknown tracking option modle"):
-        TrackingConfig.from_prc(modle="posenet")
+        from_prc(modle="posenet")
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_bad_prc_value_is_an_error_naming_the_variable(line: str, message: str) 
     page = load_prc_file_data("test-posetrack-bad-prc", line)
     try:
         with pytest.raises(PosetrackError) as caught:
-            TrackingConfig.from_prc()
+            from_prc()
     finally:
         unload_prc_file(page)
     assert message in str(caught.value)
@@ -292,7 +292,7 @@ def test_without_degrade_a_failing_source_still_raises_for_the_command_line(
 ) -> None:
     (tmp_path / "a1.jpg").write_bytes(messi_image.read_bytes())
     (tmp_path / "a2.jpg").write_text("broken")
-    tracker = PoseTrackingSystem(str(tmp_path), TrackerConfig(device="cpu", preprocess="cpu"))
+    tracker = PoseTrackingSystem(str(tmp_path), TrackingConfig(device="cpu", preprocess="cpu"))
     try:
         tracker.process()
         with pytest.raises(SourceError, match="a2.jpg"):

@@ -12,7 +12,7 @@ import esper
 from posetrack.cli.characters import CharacterPoseWriter, PoseOutputs
 from posetrack.cli.overlay import OverlayWriter, draw_poses
 from posetrack.cli.progress import Progress
-from posetrack.components import CameraFrame, StageTimes, TrackerConfig
+from posetrack.components import CameraFrame, StageTimes, TrackingConfig
 from posetrack.downloads.fetch import say
 from posetrack.errors import PosetrackError, SourceError
 from posetrack.stages.sources import resolve_source
@@ -20,19 +20,21 @@ from posetrack.systems.pose_tracking import PoseTrackingSystem
 
 
 def run_track(args: argparse.Namespace) -> int:
-    config = TrackerConfig(
+    config = TrackingConfig(
+        source=args.source,
         model=args.model,
         device=args.device,
         preprocess=args.preprocess,
         decode=args.decode,
-        smooth=not args.no_smooth,
+        smoothing=not args.no_smooth,
+        max_poses=_max_poses(args),
     )
-    source = resolve_source(args.source)
+    source = resolve_source(config.source)
     previous_world = esper.current_world
     esper.switch_world("posetrack-track")
     try:
         with ExitStack() as stack:
-            tracker = PoseTrackingSystem(source, config, _max_poses(args))
+            tracker = PoseTrackingSystem(source, config)
             stack.callback(tracker.close)
             for notice in tracker.notices:
                 say(notice)
@@ -44,7 +46,7 @@ def run_track(args: argparse.Namespace) -> int:
                 )
             after = PoseOutputs(
                 tracker.entity,
-                smooth=config.smooth,
+                smooth=config.smoothing,
                 character=getattr(args, "character", None),
                 mirror=not getattr(args, "no_mirror", False),
                 rig=args.rig,

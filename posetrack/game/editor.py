@@ -58,10 +58,10 @@ class EditorPanel:
     # -- fields --------------------------------------------------------------------------
     def _fields(self) -> list[Field]:
         g = self.game
-        s = g.session.settings
+        s = g.session.config
 
         def filt() -> FilterConfig:
-            return s.filter or FilterConfig()
+            return g.session.filter_values or FilterConfig()
 
         def set_filter(**changes: float) -> None:
             g.session.set_filter(replace(filt(), **changes))

@@ -4,6 +4,7 @@ options on top)."""
 import argparse
 from pathlib import Path
 
+from posetrack.components.tracker import BACKENDS
 from posetrack.game.scene_link import default_scene, settings_from_scene
 from posetrack.game.settings import GameSettings
 
@@ -26,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--scene", type=Path, default=None,
                         help="scene file (default: the packaged demo scene)")  # fmt: skip
     parser.add_argument("--model", default=None, help="pose model (default: the scene's)")
-    parser.add_argument("--backend", choices=("auto", "gpu", "cpu"), default=None,
+    parser.add_argument("--backend", choices=BACKENDS, default=None,
                         help="crop + decode backend (default: auto)")  # fmt: skip
     parser.add_argument("--no-smooth", action="store_true", help="start with smoothing off")
     parser.add_argument("--no-mirror", action="store_true", help="start with mirroring off")
@@ -59,7 +60,7 @@ def settings_from_args(args: argparse.Namespace) -> GameSettings:
     if args.model is not None:
         settings.track.model = args.model
     if args.backend is not None:
-        settings.track.backend = args.backend
+        settings.track.preprocess = settings.track.decode = args.backend
     if args.no_smooth:
         settings.track.smoothing = False
     if args.no_mirror:

@@ -16,6 +16,7 @@ from panda3d.core import ClockObject
 from posetrack.characters import SpriteCharacter
 from posetrack.components import CameraFrame
 from posetrack.components.character import CharacterBinding
+from posetrack.components.tracker import BACKENDS
 from posetrack.errors import PosetrackError
 from posetrack.game import keys
 from posetrack.game.cast import load_player, place_player, place_sprite
@@ -25,7 +26,7 @@ from posetrack.game.pip import PictureInPicture, pip_image
 from posetrack.game.probe import PoseProbe, Report
 from posetrack.game.reload import SceneReloader, apply_live
 from posetrack.game.report import print_summary, record_frame
-from posetrack.game.session import BACKENDS, MODELS, TrackerSession
+from posetrack.game.session import MODELS, TrackerSession
 from posetrack.game.settings import GameSettings
 from posetrack.game.source import DEFAULT_CLIP, open_game_source
 from posetrack.game.targets import Reach, TargetGame
@@ -67,8 +68,9 @@ class DemoGame(DirectObject):
 
         self._source_spec = settings.source
         self._first_source = True
-        self.session = TrackerSession(self._open_source, GpuContext.from_showbase(base),
-                                      settings.track)  # fmt: skip
+        self.session = TrackerSession(
+            self._open_source, GpuContext.from_showbase(base), settings.track, settings.filter
+        )
         self.retarget_config = RetargetConfig(mirror=settings.mirror)
         self.sprite_config = RetargetConfig(mirror=settings.sprite.mirror)
         self.bindings = [
@@ -125,7 +127,7 @@ class DemoGame(DirectObject):
             "help": self.help.toggle,
             "model": lambda: self._schedule("model"),
             "backend": lambda: self._schedule("backend"),
-            "smoothing": lambda: self.session.set_smoothing(not self.session.settings.smoothing),
+            "smoothing": lambda: self.session.set_smoothing(not self.session.config.smoothing),
             "mirror": self.toggle_mirror,
             "character": self.toggle_focus,
             "pip": lambda: self.pip.show(self.pip.root.is_hidden()),
@@ -142,23 +144,23 @@ class DemoGame(DirectObject):
 
     # -- actions -------------------------------------------------------------------------
     def _schedule(self, what: str) -> None:
-        s = self.session.settings
+        s = self.session.config
         if what == "model":
             s.model = MODELS[(MODELS.index(s.model) + 1) % len(MODELS)] if s.model in MODELS \
                 else MODELS[0]  # fmt: skip
             self.hud.notice = f"loading model {s.model} ..."
         else:
-            s.backend = BACKENDS[(BACKENDS.index(s.backend) + 1) % len(BACKENDS)]
-            self.hud.notice = f"switching to the {s.backend} backend ..."
+            s.preprocess = s.decode = BACKENDS[(BACKENDS.index(s.preprocess) + 1) % len(BACKENDS)]
+            self.hud.notice = f"switching to the {s.preprocess} backend ..."
         self._pending = what
 
     def rebuild(self) -> None:
         """Rebuild the tracker from the session's settings; rebind the characters."""
         self.session.build()
         self.bind_trackers()
-        s = self.session.settings
+        s = self.session.config
         self.hud.notice = self.session.error and f"{s.model}: {self.session.error}" or \
-            f"model {s.model}, backend {s.backend}"  # fmt: skip
+            f"model {s.model}, backend {s.preprocess}"  # fmt: skip
 
     def bind_trackers(self) -> None:
         """Each character reads its own feed (per-character smoothing) or the tracker's pose
@@ -222,7 +224,7 @@ class DemoGame(DirectObject):
             self.reloader.poll(time.perf_counter())
         self.session.process()
         if self.session.tracker is not None:
-            base = self.session.settings.filter_config()
+            base = self.session.filter_config()
             for feed in self.feeds:
                 if feed is not None:
                     feed.process(self.session.tracker.entity, base)
@@ -280,9 +282,9 @@ class DemoGame(DirectObject):
             stages_ms={**(times.ms if times is not None else {}), **self._extra_ms},
             latency_ms=statistics.fmean(self._latency) if self._latency else None,
             confidence=result.poses[0].score if result is not None and result.poses else None,
-            model=self.session.settings.model,
+            model=self.session.config.model,
             backends=self.session.backends,
-            smoothing=self.session.settings.smoothing,
+            smoothing=self.session.config.smoothing,
             mirror=self.retarget_config.mirror,
             source=self.session.source_description,
             score=state.score, touches=state.touches, misses=state.misses,

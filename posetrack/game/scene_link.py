@@ -34,14 +34,13 @@ def apply_scene(settings: GameSettings, scene: Any) -> GameSettings:
         camera = source.uri.strip().lower().startswith("webcam")
         settings.source = None if camera and source.fallback else _resolve_source(scene, source.uri)
         settings.loop = source.loop
-    tracker = _first(scene, parts.Tracker)
+    tracker = _first(scene, parts.TrackingConfig)
     if tracker is not None:
-        settings.track.model = tracker.model
-        settings.track.backend = tracker.preprocess
-        settings.track.smoothing = tracker.smoothing
+        # the demo runs preprocess and decode on one path (key B switches both)
+        settings.track = replace(tracker, source=settings.track.source, decode=tracker.preprocess)
     smoothing = _first(scene, parts.Filter)
     if smoothing is not None:
-        settings.track.filter = FilterConfig(**asdict(smoothing))
+        settings.filter = FilterConfig(**asdict(smoothing))
     # the 3D character: the first character that is not the sprite (mannequin or a model file)
     character = _first(scene, parts.Character, lambda c: c.kind != "sprite")
     if character is not None:

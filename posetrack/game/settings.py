@@ -4,8 +4,9 @@ decide before the game starts."""
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from posetrack.components.character import FilterConfig
 from posetrack.components.scene import Character, Hud
-from posetrack.game.session import TrackSettings
+from posetrack.components.tracker import TrackingConfig
 from posetrack.game.targets import Rules
 
 WINDOW = (1280, 720)  # 16:9 at 720p: the screenshots' size, and readable on any screen
@@ -26,7 +27,8 @@ class GameSettings:
     """Everything the game is started with."""
 
     source: str | None = None  # None: the webcam if one opens, else the sample clip
-    track: TrackSettings = field(default_factory=TrackSettings)
+    track: TrackingConfig = field(default_factory=TrackingConfig)  # its source: `source` above
+    filter: FilterConfig | None = None  # the One Euro values (a scene's filter); None: defaults
     rules: Rules = field(default_factory=Rules)
     mirror: bool = True  # the character moves like the player's mirror image
     character_scale: float = 1.0  # the mannequin's size in the world

@@ -19,7 +19,8 @@ from typing import Any
 import esper
 
 from posetrack.components.character import FilterConfig
-from posetrack.plugin.config import TrackingConfig, check_options
+from posetrack.components.tracker import TrackingConfig
+from posetrack.plugin.config import check_options, from_prc, validate
 from posetrack.stages.gpu_context import GpuContext
 from posetrack.stages.sources import resolve_source
 from posetrack.systems.pose_tracking import PoseTrackingSystem
@@ -55,15 +56,14 @@ def init(
     """
 
     if config is None:
-        config = TrackingConfig.from_prc(**overrides)
+        config = from_prc(**overrides)
     else:
         config = replace(config, **check_options(overrides))
-        config.validate()
+        validate(config)
     smoothing = FilterConfig() if config.smoothing else FilterConfig(mode="none")
     system = PoseTrackingSystem(
         resolve_source(config.source),
-        config.tracker,
-        config.max_poses,
+        config,
         gpu_context=_lend_context(base),
         filter_config=smoothing,
         degrade=True,  # the host's frame loop goes on whatever fails

@@ -1,74 +1,46 @@
-"""The plugin's settings: a typed dataclass, also settable from Panda3D PRC variables.
+"""The tracker's settings from a game: arguments, then Panda3D PRC variables, then defaults.
 
+The settings type is components/tracker.py `TrackingConfig`; this module reads and checks it.
 Each field `name` has a PRC variable `posetrack-name` (underscores as dashes), read the way
 panda3d-simplepbr reads its `simplepbr-*` variables: through ConfigVariable objects, so a line
 in the game's own .prc file or `load_prc_file_data` sets it. Precedence: explicit arguments,
-then PRC, then the defaults below. A bad value is a PosetrackError naming the variable.
-
-    posetrack-source      webcam:0 | FILE | FOLDER | sample:NAME
-    posetrack-model       blazepose-full | blazepose-lite | blazepose-heavy | posenet | movenet-*
-    posetrack-device      auto | cpu | cuda            (where ONNX Runtime runs the model)
-    posetrack-preprocess  auto | gpu | cpu             (crop: compute shader or OpenCV)
-    posetrack-decode      auto | gpu | cpu             (heatmap decode: compute shader or numpy)
-    posetrack-smoothing   true | false                 (One Euro filter on the tracked pose)
-    posetrack-max-poses   1, 2, ...                    (people to report, multi-person models)
+then PRC, then the defaults. A bad value is a PosetrackError naming the variable.
+docs/config.md lists every variable with its default and meaning.
 """
 
-from dataclasses import dataclass, fields, replace
+import typing
+from dataclasses import fields, replace
 from typing import Any
 
-from posetrack.components.tracker import Backend, Device, TrackerConfig
+from posetrack.components.tracker import TrackingConfig
 from posetrack.errors import PosetrackError
 from posetrack.models import zoo
 
 PRC_PREFIX = "posetrack-"
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "device": ("auto", "cpu", "cuda"),
-    "preprocess": ("auto", "gpu", "cpu"),
-    "decode": ("auto", "gpu", "cpu"),
-}
 # the spellings Panda3D's own ConfigVariableBool accepts, plus on/off and yes/no
 _TRUE = ("1", "#t", "t", "true", "on", "yes")
 _FALSE = ("0", "#f", "f", "false", "off", "no")
+_HINTS = typing.get_type_hints(TrackingConfig)
 
 
-@dataclass
-class TrackingConfig:
-    """What `posetrack.init()` tracks with. Build one with `from_prc(**overrides)` to let PRC
-    variables fill what the arguments leave out; a TrackingConfig you build yourself is used
-    as it is (every field explicit)."""
+def from_prc(**overrides: Any) -> TrackingConfig:
+    """Defaults, overridden by the `posetrack-*` PRC variables that are set, overridden by
+    `overrides`; validated."""
+    check_options(overrides)
+    values: dict[str, Any] = {}
+    for name in {f.name for f in fields(TrackingConfig)} - set(overrides):
+        raw = prc_value(name)
+        if raw is not None:
+            values[name] = _parse(name, raw, f"PRC variable {prc_name(name)}")
+    config = replace(TrackingConfig(), **values, **overrides)
+    validate(config)
+    return config
 
-    source: str = "webcam:0"  # camera `webcam:N`, a video, an image, a folder, `sample:NAME`
-    model: str = "blazepose-full"  # a pose model of posetrack.models.zoo
-    device: Device = "auto"  # where ONNX Runtime runs the model: cuda if it can, else cpu
-    preprocess: Backend = "auto"  # crop: compute shader (gpu) or OpenCV (cpu); auto: by renderer
-    decode: Backend = "auto"  # heatmap decode: compute shader (gpu) or numpy (cpu); auto: ditto
-    smoothing: bool = True  # One Euro filter (MediaPipe's values) before characters read it
-    max_poses: int = 1  # people reported per frame by multi-person models (PoseNet, MultiPose)
 
-    @classmethod
-    def from_prc(cls, **overrides: Any) -> "TrackingConfig":
-        """Defaults, overridden by the `posetrack-*` PRC variables that are set, overridden by
-        `overrides`; validated."""
-        check_options(overrides)
-        values: dict[str, Any] = {}
-        for name in {f.name for f in fields(cls)} - set(overrides):
-            raw = prc_value(name)
-            if raw is not None:
-                values[name] = _parse(name, raw, f"PRC variable {prc_name(name)}")
-        config = replace(cls(), **values, **overrides)
-        config.validate()
-        return config
-
-    def validate(self) -> None:
-        """Raise PosetrackError naming the first field with a value that cannot work."""
-        for name in [f.name for f in fields(self)]:
-            _check(name, getattr(self, name), name)
-
-    @property
-    def tracker(self) -> TrackerConfig:
-        """The TrackerConfig component the tracker entity carries."""
-        return TrackerConfig(self.model, self.device, self.preprocess, self.decode, self.smoothing)
+def validate(config: TrackingConfig) -> None:
+    """Raise PosetrackError naming the first field with a value that cannot work."""
+    for f in fields(config):
+        _check(f.name, getattr(config, f.name), f.name)
 
 
 def check_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -84,6 +56,18 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
+def choices(name: str) -> tuple[str, ...]:
+    """The values a field takes: its Literal's, or the zoo's pose models; () when free."""
+    if name == "model":
+        return tuple(pose_models())
+    return typing.get_args(_HINTS[name]) if typing.get_origin(_HINTS[name]) else ()
+
+
+def help_of(name: str) -> str:
+    """A field's one-line meaning (its `setting` help)."""
+    return next(f.metadata["help"] for f in fields(TrackingConfig) if f.name == name)
+
+
 def prc_name(field_name: str) -> str:
     """`max_poses` -> `posetrack-max-poses`."""
     return PRC_PREFIX + field_name.replace("_", "-")
@@ -97,14 +81,19 @@ def prc_value(field_name: str) -> str | None:
     return variable.get_value().strip() if variable.has_value() else None
 
 
+def pose_models() -> list[str]:
+    """Names of the zoo's pose models (the detector is not one)."""
+    return [name for name in zoo.names() if zoo.spec(name).keypoints]
+
+
 def _parse(name: str, raw: str, what: str) -> Any:
     """A PRC string as the field's type, checked; errors name `what` (the variable)."""
     value: Any = raw
-    if name == "smoothing":
+    if _HINTS[name] is bool:
         if raw.lower() not in _TRUE + _FALSE:
             raise PosetrackError(f"{what} is {raw!r}: use true or false")
         value = raw.lower() in _TRUE
-    elif name == "max_poses":
+    elif _HINTS[name] is int:
         try:
             value = int(raw)
         except ValueError:
@@ -114,19 +103,12 @@ def _parse(name: str, raw: str, what: str) -> Any:
 
 
 def _check(name: str, value: Any, what: str) -> None:
-    if name in _CHOICES and value not in _CHOICES[name]:
-        raise PosetrackError(f"{what} is {value!r}: use {', '.join(_CHOICES[name])}")
-    if name == "smoothing" and not isinstance(value, bool):
+    allowed = choices(name)
+    if allowed and value not in allowed:
+        raise PosetrackError(f"{what} is {value!r}: use {', '.join(allowed)}")
+    if _HINTS[name] is bool and not isinstance(value, bool):
         raise PosetrackError(f"{what} is {value!r}: use True or False")
     if name == "max_poses" and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         raise PosetrackError(f"{what} is {value!r}: use a whole number >= 1")
     if name == "source" and (not isinstance(value, str) or not value.strip()):
         raise PosetrackError(f"{what} is {value!r}: use webcam:N, a file, a folder or sample:NAME")
-    if name == "model" and value not in pose_models():
-        raise PosetrackError(f"{what} is {value!r}: use one of {', '.join(pose_models())}")
-
-
-def pose_models() -> list[str]:
-    """Names of the zoo's pose models (the detector is not one)."""
-
-    return [name for name in zoo.names() if zoo.spec(name).keypoints]

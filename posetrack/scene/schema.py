@@ -52,6 +52,8 @@ def field_infos(cls: type) -> list[FieldInfo]:
     infos = []
     for f in dataclasses.fields(cls):
         meta = dict(f.metadata)
+        if meta.get("scene") is False:  # set by another component in a scene (a Source)
+            continue
         kind, literals, open_choices, length, optional = _classify(hints[f.name])
         infos.append(
             FieldInfo(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from posetrack.components.tracker import BACKENDS
 from posetrack.errors import PosetrackError
 from posetrack.stages.crop_cpu import CpuCropper, CropSpec
 from posetrack.stages.decode_cpu import CpuHeatmapOps
@@ -29,7 +30,7 @@ def choose_backends(preprocess: str, decode: str, context: object | None = None)
     context beside a game's window breaks its rendering: posetrack/stages/gpu_context.py), else a
     headless one of our own, opened only when a GPU path may run."""
     for stage, wanted in (("preprocess", preprocess), ("decode", decode)):
-        if wanted not in ("auto", "gpu", "cpu"):
+        if wanted not in BACKENDS:
             raise PosetrackError(f"--{stage} must be auto, gpu or cpu, not {wanted!r}")
     if preprocess == decode == "cpu":
         return BackendChoice("cpu", "cpu")

@@ -6,7 +6,7 @@ from typing import Any
 import esper
 
 from posetrack.characters import skeleton_from_actor
-from posetrack.components import EndOfStream, PoseResult, StageTimes, TrackerConfig, TrackingState
+from posetrack.components import EndOfStream, PoseResult, StageTimes, TrackingConfig, TrackingState
 from posetrack.components.character import CharacterBinding, FilterConfig
 from posetrack.components.tracker import TrackingStatus
 from posetrack.models import zoo
@@ -45,6 +45,8 @@ class PoseTrackingSystem(esper.Processor):
     JointTargets). The stage processors stay usable on their own. Owns the source thread, the
     ORT sessions and the GPU paths' resources: close(). `gpu_context` lends a host's GpuContext
     (posetrack.stages.gpu_context.GpuContext.from_showbase) instead of a headless one of our own.
+    `config` is the tracker's settings (its `source` is what posetrack.init() opens; here the
+    `source` argument is used); `max_poses`, when given, wins over config.max_poses.
 
     `degrade=True` (what posetrack.init() asks for): a stage that fails at run time (camera
     unplugged, an ORT error, NaN outputs) never raises out of process(): the frame is given up
@@ -56,14 +58,14 @@ class PoseTrackingSystem(esper.Processor):
     def __init__(
         self,
         source: str | FrameSource,
-        config: TrackerConfig | None = None,
-        max_poses: int = 1,
+        config: TrackingConfig | None = None,
+        max_poses: int | None = None,
         gpu_context: object | None = None,
         *,
         filter_config: object | None = None,
         degrade: bool = False,
     ) -> None:
-        self.config = config or TrackerConfig()
+        self.config = config or TrackingConfig()
         self.degrade = degrade
         self.world = esper.current_world  # where the entity lives: close() cleans up there
         self.process_calls = 0  # how many times process() ran (the plugin's scheduling check)
@@ -72,7 +74,7 @@ class PoseTrackingSystem(esper.Processor):
         self._owned: list[object] = []  # closed in reverse order
         self._on_close: list[Callable[[], None]] = []
         self._characters: list[int] = []
-        self.model = load_pose_model(self.config.model, max_poses)
+        self.model = load_pose_model(self.config.model, max_poses or self.config.max_poses)
         self.keypoint_names = self.model.keypoint_names
         try:
             self._build(source, gpu_context)
