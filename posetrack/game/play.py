@@ -1,6 +1,15 @@
 """The demo game itself: characters bound to the tracker, the rules, HUD, PiP, keys, editor.
 
 Per frame (one task): tracking step -> retarget -> animate -> touches -> targets, PiP, HUD.
+
+The demo builds its tracker with the public PoseTrackingSystem (session.py) and its characters
+with the public stage processors (RetargetSystem, AnimateSystem, CharacterBinding), but not
+through `posetrack.init()` + `drive()`, because the public API cannot yet do four things the
+demo needs: drive the 2D sprite (drive() takes a skinned Actor), give one character its own
+smoothing (cast.CharacterFeed), keep the characters bound while the tracker is rebuilt on a
+model or backend switch (keys M and B), and play a clip in lockstep with the headless fixed
+clock (one clip frame per game frame, so screenshots repeat exactly). Each belongs in the
+public API; until then they are wired here.
 """
 
 import statistics

@@ -105,7 +105,8 @@ def _parse(name: str, raw: str, what: str) -> Any:
 def _check(name: str, value: Any, what: str) -> None:
     allowed = choices(name)
     if allowed and value not in allowed:
-        raise PosetrackError(f"{what} is {value!r}: use {', '.join(allowed)}")
+        lead = "one of " if name == "model" else ""  # a long list, read off the zoo
+        raise PosetrackError(f"{what} is {value!r}: use {lead}{', '.join(allowed)}")
     if _HINTS[name] is bool and not isinstance(value, bool):
         raise PosetrackError(f"{what} is {value!r}: use True or False")
     if name == "max_poses" and (isinstance(value, bool) or not isinstance(value, int) or value < 1):

@@ -75,6 +75,19 @@ def posenet_keypoints(heatmaps: np.ndarray, offsets: np.ndarray, output_stride: 
     return np.stack([x.astype(np.float64), y.astype(np.float64), sigmoid(value)], axis=1)
 
 
+def landmark_cells(norm: np.ndarray, height: int, width: int) -> tuple[np.ndarray, ...]:
+    """(col, row, inside) of the heatmap cell under each landmark (N x 2, in crop units 0..1):
+    truncated toward zero as MediaPipe's C++ float -> int conversion does; `inside` decides
+    whether a landmark is refined at all, with MediaPipe's row test reproduced (it compares the
+    column against the height). Both decode paths find their cells here, so they gate alike."""
+    finite = np.all(np.isfinite(norm), axis=1)
+    safe = np.where(np.isfinite(norm), np.clip(norm, -2.0, 2.0), -2.0)
+    col = np.trunc(safe[:, 0] * width).astype(np.int64)
+    row = np.trunc(safe[:, 1] * height).astype(np.int64)
+    inside = finite & (col >= 0) & (col < width) & (row >= 0) & (col < height)
+    return col, row, inside
+
+
 def refine_from_heatmap(
     landmarks_crop_px: np.ndarray,
     heatmap_logits: np.ndarray,
@@ -96,11 +109,7 @@ def refine_from_heatmap(
     points = np.asarray(landmarks_crop_px, dtype=np.float64)
     refined = points.copy()
     norm = points[:channels] / crop_size
-    finite = np.all(np.isfinite(norm), axis=1)
-    safe = np.where(np.isfinite(norm), np.clip(norm, -2.0, 2.0), -2.0)
-    col = np.trunc(safe[:, 0] * hm_w).astype(np.int64)  # C++ float -> int conversion
-    row = np.trunc(safe[:, 1] * hm_h).astype(np.int64)
-    inside = finite & (col >= 0) & (col < hm_w) & (row >= 0) & (col < hm_h)
+    col, row, inside = landmark_cells(norm, hm_h, hm_w)
     offset = (kernel_size - 1) // 2
     steps = np.arange(-offset, offset + 1)
     rows = row[:, None, None] + steps[None, :, None]  # N x k x 1

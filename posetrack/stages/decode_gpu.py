@@ -49,6 +49,7 @@ from posetrack.stages.decode_cpu import (
     MIN_CONFIDENCE_TO_REFINE,
     REFINE_CROP_SIZE,
     Candidate,
+    landmark_cells,
     sigmoid,
 )
 from posetrack.stages.decode_cpu import local_maxima as cpu_local_maxima
@@ -208,14 +209,7 @@ class GpuHeatmapDecoder:
         height, width, channels = self.shape
         points = np.asarray(landmarks_crop_px, dtype=np.float64)
         count = min(points.shape[0], channels)
-        norm = points[:count] / crop_size
-        finite = np.all(np.isfinite(norm), axis=1)
-        safe = np.where(np.isfinite(norm), np.clip(norm, -2.0, 2.0), -2.0)
-        col = np.trunc(safe[:, 0] * width).astype(np.int64)  # as refine_from_heatmap
-        row = np.trunc(safe[:, 1] * height).astype(np.int64)
-        # refine_from_heatmap's (and MediaPipe's) row test compares against the height with
-        # the column; reproduced so both paths gate alike
-        inside = finite & (col >= 0) & (col < width) & (row >= 0) & (col < height)
+        col, row, inside = landmark_cells(points[:count] / crop_size, height, width)
 
         self._upload(self._heatmaps, heatmap_logits, self.shape)
         self._centres_view[:count, 0] = col
