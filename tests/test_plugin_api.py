@@ -201,7 +201,9 @@ def test_a_clip_that_ends_mid_game_keeps_the_host_running(
 ) -> None:
     host_frames = []
     counter = showbase.taskMgr.add(lambda task: host_frames.append(1) or task.cont, "host")
-    tracking = posetrack.init(showbase, source=str(short_clip), device="cpu")
+    # lockstep (one clip frame per host frame): the states below are exact frame by frame;
+    # the live hand-over has its own tests (test_live_tracking.py)
+    tracking = posetrack.init(showbase, source=str(short_clip), device="cpu", live=False)
     try:
         seen = run_host(showbase, tracking, CLIP_FRAMES + 5)
     finally:
@@ -218,7 +220,7 @@ def test_a_source_that_fails_mid_game_marks_the_pose_lost_and_warns_once(
 ) -> None:
     (tmp_path / "a1.jpg").write_bytes(messi_image.read_bytes())
     (tmp_path / "a2.jpg").write_text("not a picture: the camera went away")
-    tracking = posetrack.init(showbase, source=str(tmp_path), device="cpu")
+    tracking = posetrack.init(showbase, source=str(tmp_path), device="cpu", live=False)  # exact
     try:
         with caplog.at_level(logging.INFO, logger="posetrack"):
             seen = run_host(showbase, tracking, 6)
@@ -267,7 +269,7 @@ def nan_outputs(model: OrtModel, feeds: dict[str, np.ndarray]) -> dict[str, np.n
 def test_a_failing_model_warns_once_marks_the_pose_lost_and_recovers(
     showbase, world, short_clip: Path, caplog: pytest.LogCaptureFixture, fault, reason: str
 ) -> None:
-    tracking = posetrack.init(showbase, source=str(short_clip), device="cpu")
+    tracking = posetrack.init(showbase, source=str(short_clip), device="cpu", live=False)  # exact
     inference = tracking.stages["inference"]
     inference.model = FlakyModel(inference.model, {3, 4, 5}, fault)
     try:

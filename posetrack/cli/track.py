@@ -136,6 +136,11 @@ def _track_loop(
         frames / elapsed if elapsed > 0 else 0.0,
         medians,
         gpu_bytes_per_frame=per_frame,  # medians: sent up, read back, by stage
+        # capture -> pose ready, median and p95 over the last frames; frames skipped for a
+        # newer one (a file: none, every frame is tracked; a camera: those that came in while
+        # the last one was tracked)
+        latency_ms={k: round(v, 2) for k, v in tracker.latency_ms().items() if k != "frames"},
+        dropped_frames=tracker.dropped_frames,
     )
     if frames == 0:
         raise SourceError(f"{source} delivered no frames")

@@ -289,7 +289,9 @@ class DemoGame(DirectObject):
         return HudData(
             fps=fps,
             stages_ms={**(times.ms if times is not None else {}), **self._extra_ms},
-            latency_ms=statistics.fmean(self._latency) if self._latency else None,
+            latency_ms=statistics.median(self._latency) if self._latency else None,
+            latency_p95_ms=_p95(self._latency),
+            dropped=self.session.dropped_frames,
             confidence=result.poses[0].score if result is not None and result.poses else None,
             model=self.session.config.model,
             backends=self.session.backends,
@@ -315,3 +317,8 @@ class DemoGame(DirectObject):
             if esper.entity_exists(entity):
                 esper.delete_entity(entity, immediate=True)
         self.sprite.close()
+
+
+def _p95(values: deque[float]) -> float | None:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else None

@@ -78,6 +78,9 @@ class TrackerSession:
                 self.config,
                 gpu_context=self._gpu_context,
                 filter_config=self.filter_config(),
+                # a camera or a paced clip: the live hand-over, as a user's game gets it; the
+                # headless clip in lockstep with the fixed clock: every frame, in order
+                live=source.live,
             )
         except PosetrackError as error:
             if source is not None and self.tracker is None:
@@ -137,6 +140,10 @@ class TrackerSession:
             return Health("lost", self.error or "no tracker")
         status = self.tracker.status
         return Health(status.state, status.reason)
+
+    @property
+    def dropped_frames(self) -> int:
+        return self.tracker.dropped_frames if self.tracker is not None else 0
 
     @property
     def backends(self) -> dict[str, str]:

@@ -42,6 +42,7 @@ def init(
     *,
     schedule: bool | None = None,
     priority: int = PRIORITY,
+    live: bool = True,
     **overrides: Any,
 ) -> PoseTrackingSystem:
     """Start pose tracking inside a running ShowBase; returns the PoseTrackingSystem.
@@ -51,6 +52,10 @@ def init(
     leave out (plugin/config.py). `schedule`: True adds a task that calls `esper.process()`
     every frame, False never does (you call it), None (auto) adds it unless a task of the host
     already calls esper.process, and drops it as soon as the host is seen calling it.
+    `live`: True (the default) runs the pose stages on a worker thread, newest frame wins, so
+    the host's frame pays only the hand-over and the characters (a file plays at its own frame
+    rate, as a camera would); False runs one frame per host frame in the host's thread, every
+    frame in order (lockstep: for tests and scripted captures).
     Raises PosetrackError (SourceError, ModelError) when the camera or the model cannot be
     set up; after that, failures degrade (tracking.status) instead of raising.
     """
@@ -67,6 +72,7 @@ def init(
         gpu_context=_lend_context(base),
         filter_config=smoothing,
         degrade=True,  # the host's frame loop goes on whatever fails
+        live=live,
     )
     try:
         for notice in system.notices:
