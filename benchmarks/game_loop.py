@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from track_vs_mediapipe import looped_clip, machine  # benchmarks/ is sys.path[0]
+
 GAME_HZ = 60.0  # the host's frame rate: a 60 Hz display
 VARIANTS = ("none", "lockstep-1", "live-1", "live-4")
 WINDOW = "win-size 64 64\n"  # a cheap scene: the figures are about posetrack, not rendering
@@ -39,32 +41,6 @@ class Round:
     updates: int = 0  # new poses applied
     dropped: int = 0
     seconds: float = 0.0
-
-
-def looped_clip(loops: int) -> Path:
-    """The Sports2D clip `loops` times over in one file, in the cache (made once)."""
-    import cv2
-
-    from posetrack.downloads.cache import cache_dir
-    from posetrack.downloads.samples import sample_path
-
-    out = cache_dir() / "bench" / f"sports2d-demo-x{loops}.mp4"
-    if out.is_file():
-        return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    source = cv2.VideoCapture(str(sample_path("sports2d-demo.mp4")))
-    frames = []
-    while (read := source.read())[0]:
-        frames.append(read[1])
-    partial = out.with_name(f"{out.stem}.{os.getpid()}.part.mp4")
-    size = (frames[0].shape[1], frames[0].shape[0])
-    writer = cv2.VideoWriter(str(partial), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, size)
-    for _ in range(loops):
-        for frame in frames:
-            writer.write(frame)
-    writer.release()
-    partial.replace(out)
-    return out
 
 
 def run_round(base, variant: str, clip: Path, seconds: float) -> Round:  # noqa: ANN001
@@ -145,12 +121,6 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def machine() -> str:
-    with open("/proc/cpuinfo") as info:
-        names = [line.split(":", 1)[1].strip() for line in info if line.startswith("model name")]
-    return f"{names[0] if names else platform.processor()}, {os.cpu_count()} cores"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=6.0, help="game time per round")
@@ -166,7 +136,9 @@ def main() -> None:
     load_prc_file_data("game-loop-bench", HEADLESS_PRC + WINDOW)
     from direct.showbase.ShowBase import ShowBase
 
-    clip = looped_clip(4)
+    from posetrack.downloads.samples import sample_path
+
+    clip = looped_clip(sample_path("sports2d-demo.mp4"), 4)
     base = ShowBase(windowType="offscreen")
     base.disable_mouse()
     print(f"machine: {machine()}; {platform.python_version()}; CPU path, blazepose-full")
@@ -192,11 +164,12 @@ def main() -> None:
         fps = sum(r.frames for r in rs) / seconds
         updates = sum(r.updates for r in rs) / seconds
         dropped = sum(r.dropped for r in rs)
-        na = variant == "none"
-        print(f"| {variant} | {'-' if na else f'{_median(ms):.2f}'} | "
-              f"{'-' if na else f'{_pct(ms, 0.99):.2f}'} | {_median(work):.2f} | {fps:.1f} | "
-              f"{'-' if na else f'{updates:.1f}'} | {'-' if na else f'{_median(lat):.1f}'} | "
-              f"{'-' if na else f'{_pct(lat, 0.95):.1f}'} | {'-' if na else dropped} |")  # fmt: skip
+        cells = ["-"] * 6
+        if variant != "none":
+            cells = [f"{_median(ms):.2f}", f"{_pct(ms, 0.99):.2f}", f"{updates:.1f}",
+                     f"{_median(lat):.1f}", f"{_pct(lat, 0.95):.1f}", str(dropped)]  # fmt: skip
+        row = [variant, *cells[:2], f"{_median(work):.2f}", f"{fps:.1f}", *cells[2:]]
+        print("| " + " | ".join(row) + " |")
     if "none" in rounds:
         base_fps = sum(r.frames for r in rounds["none"]) / sum(r.seconds for r in rounds["none"])
         for variant, rs in rounds.items():

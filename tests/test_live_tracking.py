@@ -9,10 +9,10 @@ import threading
 import time
 from pathlib import Path
 
-import cv2
 import esper
 import numpy as np
 import pytest
+from clips import cut_clip  # tests/ is on sys.path under pytest
 
 from posetrack.components import TrackingConfig
 from posetrack.models.runtime import OrtModel
@@ -29,21 +29,8 @@ CPU = TrackingConfig(device="cpu", preprocess="cpu", decode="cpu")
 
 @pytest.fixture(scope="module")
 def clip(sports2d_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Frames 100.. of the clip (someone in view from the start), re-encoded."""
-    out = tmp_path_factory.mktemp("live") / "clip.mp4"
-    source = cv2.VideoCapture(str(sports2d_clip))
-    source.set(cv2.CAP_PROP_POS_FRAMES, 100)
-    writer = None
-    for _ in range(CLIP_FRAMES):
-        ok, frame = source.read()
-        assert ok
-        if writer is None:
-            size = (frame.shape[1], frame.shape[0])
-            writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, size)
-        writer.write(frame)
-    writer.release()
-    source.release()
-    return out
+    """Frames 100.. of the clip (someone in view from the start)."""
+    return cut_clip(sports2d_clip, tmp_path_factory.mktemp("live") / "clip.mp4", 100, CLIP_FRAMES)
 
 
 @pytest.fixture

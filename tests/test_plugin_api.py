@@ -7,10 +7,10 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import cv2
 import esper
 import numpy as np
 import pytest
+from clips import cut_clip  # tests/ is on sys.path under pytest
 from panda3d.core import ConfigPageManager, load_prc_file_data, unload_prc_file
 
 import posetrack
@@ -26,21 +26,8 @@ CLIP_START, CLIP_FRAMES = 100, 12  # the person is in full view from frame ~10 o
 @pytest.fixture(scope="module")
 def short_clip(sports2d_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """12 frames of the Sports2D clip at half size: a real clip that ends after 12 frames."""
-    reader = cv2.VideoCapture(str(sports2d_clip))
-    reader.set(cv2.CAP_PROP_POS_FRAMES, CLIP_START)
-    path = tmp_path_factory.mktemp("clip") / "short.mp4"
-    writer = None
-    for _ in range(CLIP_FRAMES):
-        ok, frame = reader.read()
-        assert ok
-        frame = cv2.resize(frame, (frame.shape[1] // 2, frame.shape[0] // 2))
-        if writer is None:
-            size = (frame.shape[1], frame.shape[0])
-            writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, size)
-        writer.write(frame)
-    writer.release()
-    reader.release()
-    return path
+    out = tmp_path_factory.mktemp("clip") / "short.mp4"
+    return cut_clip(sports2d_clip, out, CLIP_START, CLIP_FRAMES, shrink=2)
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ writes in full); this folder holds what they run, a stage's CPU and GPU implemen
 by side (crop_cpu.py / crop_gpu.py, decode_cpu.py / decode_gpu.py, the compute shaders in
 posetrack/shaders/), and how the pose stages are driven: pipeline.py runs detect -> decode
 (-> filter) for one frame, off esper; live.py runs it on a worker thread on the newest frame
-(a game); handover.py applies each frame's outcome to the tracker entity on the host's thread. The table is the map a newcomer reads first; README and docs point here,
-and tests/test_stage_table.py keeps every path in it real.
+(a game); handover.py applies each frame's outcome to the tracker entity on the host's
+thread. The table is the map a newcomer reads first; README and docs point here, and
+tests/test_stage_table.py keeps every path in it real.
 """
 
 from dataclasses import dataclass
