@@ -636,7 +636,7 @@ def test_stages_match_the_per_bone_stages(clip_frames: list, world: None) -> Non
         want_local = _ref_rig_local_quats(skeleton, want)
         assert set(targets.local_quats) == set(want_local)
         for bone, q in want_local.items():
-            assert np.abs(targets.local_quats[bone] - q).max() <= TOLERANCE, (i, bone)
+            assert _rotation_gap(targets.local_quats[bone], q) <= TOLERANCE, (i, bone)
         assert targets.observed == want.observed
         for _ in range(2):  # two render frames per tracked frame
             animate.process()
@@ -660,4 +660,14 @@ def test_rig_local_quats_match_the_per_bone_version(mannequin_rest: tuple) -> No
         want = _ref_rig_local_quats(skeleton, result)
         got = rig_local_quats(skeleton, result)
         for bone, q in want.items():
-            assert np.abs(got[bone] - q).max() <= TOLERANCE, bone
+            assert _rotation_gap(got[bone], q) <= TOLERANCE, bone
+
+
+def _rotation_gap(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest component difference between two rotations, q and -q being one rotation.
+
+    rig_local_quats normalises to w >= 0; a joint that sits half a turn from its rig parent
+    (the mannequin's thighs under its hips) has w ~ 1e-17, whose sign is rounding noise in
+    the old code and the new alike, so the sign is not compared there.
+    """
+    return float(min(np.abs(a - b).max(), np.abs(a + b).max()))
