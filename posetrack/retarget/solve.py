@@ -23,6 +23,7 @@ import numpy as np
 
 from posetrack.retarget import axes, quat
 from posetrack.retarget.gating import BoneGate, Gate, GateConfig
+from posetrack.retarget.hinges import Hinges, limit, twist_to_hinge
 from posetrack.retarget.limbs import (
     BONES,
     HINGE_BY_LOWER,
@@ -30,28 +31,23 @@ from posetrack.retarget.limbs import (
     HINGES,
     KEYPOINT_JOINTS,
     LIMB_BY_BONE,
-    UP,
     Hinge,
     mirror_name,
 )
+from posetrack.retarget.observe import (
+    HEAD_KEYPOINTS,
+    Keypoints,
+    Observation,
+    keypoint_table,
+    observe,
+    padded,
+)
 from posetrack.retarget.rest import RestPose, forward_kinematics
 
-# Hinge twist fades in between these bend angles: below ~5 deg the bend plane of a nearly
-# straight limb is keypoint noise, and by ~20 deg it is well defined (a 25 cm forearm bent 20
-# deg puts the wrist ~8 cm off the line, many times the landmark noise).
-_TWIST_FADE_DEG = (5.0, 20.0)
-# A left-right line shorter than this fraction of the torso (a side view in 2D) has no reliable
-# sign: the torso frame is then treated as unobserved and held.
-_MIN_LATERAL = 0.05
-# Off-plane play of a bent hinge: knees and elbows give ~5 deg of varus/valgus laxity; also
-# several times the ~1 deg that 5 mm of landmark noise tilts a 40 cm shank.
-_HINGE_PLAY_DEG = 5.0
 _LEFT = np.array([1.0, 0.0, 0.0])  # the character's left at rest (it faces -Y, Z up)
 _TORSO_BONES = ("hips", "spine", "chest")  # framed by the hip and shoulder lines
-_TORSO_KEYPOINTS = ("left_hip", "right_hip", "left_shoulder", "right_shoulder")
-_HEAD_KEYPOINTS = ("left_ear", "right_ear", "nose")
 # The head in 2D is aimed like a limb: its left (+X at rest) along the ear line.
-_HEAD_SOURCE = (("right_ear",), ("left_ear",), _HEAD_KEYPOINTS)
+_HEAD_SOURCE = (("right_ear",), ("left_ear",), HEAD_KEYPOINTS)
 
 
 @dataclass
@@ -81,25 +77,13 @@ class RetargetResult:
 
 
 @dataclass(frozen=True)
-class _Hinges:
-    """Elbows or knees solved in one step: where they sit in it, and their tables."""
-
-    at: np.ndarray  # positions within the step of the bones concerned
-    upper_dir: np.ndarray  # (k, 3) rest direction of the hinge's upper bone
-    bend: np.ndarray  # (k, 3) rest bend direction, perpendicular to upper_dir
-    flex: np.ndarray  # (k, 2) flexion range (radians): -hyperextension, max flexion
-    max_twist: np.ndarray  # (k,) twist limit of the upper bone (radians)
-    lower_source: np.ndarray  # (k,) observed-vector row of the hinge's lower bone
-
-
-@dataclass(frozen=True)
 class _Aim:
     """Bones aimed along observed vectors in one step (limbs; the head in 2D)."""
 
     sources: np.ndarray  # (m,) observed-vector row of each bone
     rest_dir: np.ndarray  # (m, 3) the direction each bone turns onto its observed vector
-    limits: _Hinges | None  # hinge lower bones: flexion clamped before aiming (3D)
-    twists: _Hinges | None  # hinge upper bones: twisted toward the lower bone (3D)
+    limits: Hinges | None  # hinge lower bones: flexion clamped before aiming (3D)
+    twists: Hinges | None  # hinge upper bones: twisted toward the lower bone (3D)
 
 
 @dataclass(frozen=True)
@@ -109,31 +93,6 @@ class _Step:
     rows: np.ndarray  # the bones' rows (RestPose.arrays order)
     parents: np.ndarray  # their parents' rows
     aim: _Aim | None  # None: each bone takes its delta (torso, 3D head) or its gated rotation
-
-
-@dataclass(frozen=True)
-class _Keypoints:
-    """One model's keypoint list as the solver reads it (mirrored names in mirror mode).
-
-    Rows past the model's own K: K is a keypoint the model lacks (never confident), K + 1 a
-    padding entry (always confident).
-    """
-
-    vectors: np.ndarray  # (S, K) observed vector of each source = vectors @ points
-    needs: np.ndarray  # (S, w) rows that must all be confident for each source
-    torso: np.ndarray  # rows of left_hip, right_hip, left_shoulder, right_shoulder
-    head: np.ndarray  # rows of left_ear, right_ear, nose
-
-
-@dataclass(frozen=True)
-class _Observation:
-    """What one frame shows, in the character frame (None where unobserved)."""
-
-    vectors: np.ndarray  # (S, 3) observed vector of each source; UP where unobserved
-    seen: np.ndarray  # (S,) which sources are observed
-    torso: np.ndarray | None  # (2, 4) world deltas of the hips frame and the shoulder frame
-    head: np.ndarray | None  # (4,) head world delta from the ears and nose (3D only)
-    planar: bool  # 2D solve: no hinge limits or twist, the head aimed along the ear line
 
 
 class Retargeter:
@@ -170,7 +129,7 @@ class Retargeter:
             [p["leftUpperLeg"] - p["rightUpperLeg"], p["leftUpperArm"] - p["rightUpperArm"]]
         )
         self._rest_torso_inverse = quat.inverse(quat.from_basis(lines, up))  # hips, chest
-        self._keypoint_tables: dict[tuple[tuple[str, ...], bool], _Keypoints] = {}
+        self._keypoint_tables: dict[tuple[tuple[str, ...], bool], Keypoints] = {}
         self._root_ref: tuple[np.ndarray, float] | None = None
 
     def solve(
@@ -187,12 +146,16 @@ class Retargeter:
         source = image if planar else world
         if source is None:
             return self.lost()
-        table = self._keypoints(tuple(names), mirror)
+        table = self._keypoint_tables.get((tuple(names), mirror))
+        if table is None:
+            table = keypoint_table(tuple(names), mirror, self._sources)
+            self._keypoint_tables[(tuple(names), mirror)] = table
         ok = np.concatenate([np.asarray(confidence) >= self.config.gate.threshold, [False, True]])
         conv = axes.image_to_character if planar else axes.world_to_character
-        points = _padded(conv(source, mirror), ok)
-        seen = self._observe(table, points, ok, planar)
-        img = None if image is None else _padded(axes.image_to_character(image, mirror), ok)
+        points = padded(conv(source, mirror), ok)
+        seen = observe(table, points, ok, planar, self._rest_torso_inverse,
+                       self.config.nose_pitch_deg)  # fmt: skip
+        img = None if image is None else padded(axes.image_to_character(image, mirror), ok)
         return self._solve(seen, self._root_position(table, img, ok))
 
     def lost(self) -> RetargetResult:
@@ -203,7 +166,7 @@ class Retargeter:
         """Take the next frame's hip centre as the root-motion origin."""
         self._root_ref = None
 
-    def _solve(self, seen: _Observation | None, root: np.ndarray) -> RetargetResult:
+    def _solve(self, seen: Observation | None, root: np.ndarray) -> RetargetResult:
         """Every bone's targets: observed bones aimed, the others held or relaxing (gate)."""
         rig = self.rest.arrays
         n = len(rig.order)
@@ -240,7 +203,7 @@ class Retargeter:
 
     def _walk(
         self,
-        seen: _Observation | None,
+        seen: Observation | None,
         observed: np.ndarray,
         delta: np.ndarray,
         fixed: np.ndarray,
@@ -263,21 +226,21 @@ class Retargeter:
             world[step.rows] = quat.normalize(quat.mul(first, then))
         return world
 
-    def _aim(self, aim: _Aim, parent_delta: np.ndarray, seen: _Observation) -> np.ndarray:
+    def _aim(self, aim: _Aim, parent_delta: np.ndarray, seen: Observation) -> np.ndarray:
         """World deltas that aim each bone along its observed vector, starting from its
         parent's delta (the shortest swing), with the hinge rules in 3D."""
         turn = quat.to_matrix(parent_delta)  # the parent's delta as a matrix, used thrice
         v = seen.vectors[aim.sources]
         h = aim.limits
         if h is not None and self.config.joint_limits and not seen.planar:
-            v[h.at] = _limit(h, v[h.at], turn[h.at])
+            v[h.at] = limit(h, v[h.at], turn[h.at])
         start = (turn @ aim.rest_dir[..., None])[..., 0]
         delta = quat.mul(quat.from_two_vectors(start, v), parent_delta)
         h = aim.twists
         if h is not None and not seen.planar:
             lower = seen.vectors[h.lower_source]
             weight = np.where(seen.seen[h.lower_source], 1.0, 0.0)  # the lower bone observed
-            delta[h.at] = _twist_to_hinge(h, delta[h.at], v[h.at], lower, weight)
+            delta[h.at] = twist_to_hinge(h, delta[h.at], v[h.at], lower, weight)
         return delta
 
     def _schedule(self, planar: bool) -> list[_Step]:
@@ -316,13 +279,13 @@ class Retargeter:
             twists = self._hinges(bones, HINGE_BY_UPPER)
         return _Aim(sources, rest_dir, limits, twists)
 
-    def _hinges(self, bones: list[str], by_bone: dict[str, Hinge]) -> _Hinges | None:
+    def _hinges(self, bones: list[str], by_bone: dict[str, Hinge]) -> Hinges | None:
         """Hinge tables for those of `bones` that `by_bone` names (None if none)."""
         at = [i for i, b in enumerate(bones) if b in by_bone]
         if not at:
             return None
         hinges = [by_bone[bones[i]] for i in at]
-        return _Hinges(
+        return Hinges(
             np.array(at),
             np.array([self._rest_dir[h.upper] for h in hinges]),
             np.array([self._bend[h.upper] for h in hinges]),
@@ -337,77 +300,8 @@ class Retargeter:
         b = np.asarray(hinge.bend) - (np.asarray(hinge.bend) @ u) * u
         return b / np.linalg.norm(b)
 
-    def _keypoints(self, names: tuple[str, ...], mirror: bool) -> _Keypoints:
-        """The keypoint tables of one model's names (made on first use, then reused)."""
-        table = self._keypoint_tables.get((names, mirror))
-        if table is not None:
-            return table
-        named = axes.mirror_names(names, mirror)
-        row = {name: i for i, name in enumerate(named)}
-        lacking, padding = len(named), len(named) + 1
-        width = max(len(needs) for _, _, needs in self._sources)
-        vectors = np.zeros((len(self._sources), len(named)))
-        needs = np.full((len(self._sources), width), padding)
-        for s, (start, end, required) in enumerate(self._sources):
-            for names_, sign in ((end, 1.0), (start, -1.0)):  # mean(end) - mean(start)
-                for name in names_:
-                    if name in row:
-                        vectors[s, row[name]] += sign / len(names_)
-            needs[s, : len(required)] = [row.get(k, lacking) for k in required]
-        table = _Keypoints(
-            vectors,
-            needs,
-            np.array([row.get(k, lacking) for k in _TORSO_KEYPOINTS]),
-            np.array([row.get(k, lacking) for k in _HEAD_KEYPOINTS]),
-        )
-        self._keypoint_tables[(names, mirror)] = table
-        return table
-
-    def _observe(
-        self, table: _Keypoints, points: np.ndarray, ok: np.ndarray, planar: bool
-    ) -> _Observation:
-        """Observed vectors, torso and head of one frame (`points` padded as `_padded`)."""
-        vectors = table.vectors @ points[: table.vectors.shape[1]]
-        seen = ok[table.needs].all(axis=1) & (quat.norm(vectors) > 0.0)
-        vectors = np.where(seen[:, None], vectors, UP)  # a harmless stand-in where unobserved
-        torso = self._torso_deltas(points[table.torso]) if ok[table.torso].all() else None
-        head = None
-        if not planar and ok[table.head].all():
-            head = self._head_delta(points[table.head])
-        return _Observation(vectors, seen, torso, head, planar)
-
-    def _torso_deltas(self, torso: np.ndarray) -> np.ndarray | None:
-        """World deltas (2, 4) of the hips frame and the shoulder frame from the left hip,
-        right hip, left shoulder and right shoulder; None when they do not make a frame."""
-        left_hip, right_hip, left_shoulder, right_shoulder = torso
-        up = 0.5 * (left_shoulder + right_shoulder - left_hip - right_hip)
-        size = quat.norm(up)
-        if size == 0.0:
-            return None
-        lateral = np.array([left_hip - right_hip, left_shoulder - right_shoulder])
-        across = lateral - (quat.dot(lateral, up) / size**2)[:, None] * up
-        if (quat.norm(across) < _MIN_LATERAL * size).any():
-            return None
-        return quat.mul(quat.from_basis(lateral, up), self._rest_torso_inverse)
-
-    def _head_delta(self, head: np.ndarray) -> np.ndarray | None:
-        """3D head world delta from the left ear, right ear and nose (the rest head faces -Y,
-        Z up); None when they do not make a frame."""
-        left_ear, right_ear, nose = head
-        lateral = left_ear - right_ear
-        if quat.norm(lateral) == 0.0:
-            return None
-        back = 0.5 * (left_ear + right_ear) - nose
-        back = back - (quat.dot(back, lateral) / quat.dot(lateral, lateral)) * lateral
-        pitch = quat.from_axis_angle(lateral, -np.radians(self.config.nose_pitch_deg))
-        up = quat.cross(lateral, quat.rotate(pitch, back))
-        try:
-            return quat.from_basis(lateral, up)  # the rest head frame is the identity
-        except ValueError:
-            return None
-
     def _root_position(
-        self, table: _Keypoints | None, img: np.ndarray | None, ok: np.ndarray | None
+        self, table: Keypoints | None, img: np.ndarray | None, ok: np.ndarray | None
     ) -> np.ndarray:
         """Hips position: at rest, or moved by the hip centre in torso lengths (root motion)."""
         rest_hips = self.rest.rest_positions["hips"]
@@ -425,61 +319,6 @@ class Retargeter:
         ref_hip, ref_torso = self._root_ref
         scale = self.rest.torso_length() / ref_torso * self.config.root_motion_scale
         return self._gate.observed("root", rest_hips + (hip - ref_hip) * scale)
-
-
-def _padded(points: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """Points (K, 3) with unconfident ones zeroed (they may be anything, even NaN) and two
-    zero rows appended for the lacking and padding entries of `_Keypoints`."""
-    out = np.zeros((len(ok), 3))
-    out[:-2] = np.where(ok[:-2, None], points, 0.0)
-    return out
-
-
-def _limit(h: _Hinges, s: np.ndarray, turn: np.ndarray) -> np.ndarray:
-    """Lower-bone directions with the hinge flexion clamped to its anatomical range; `turn`
-    is the upper bone's delta as a matrix."""
-    u = (turn @ h.upper_dir[..., None])[..., 0]
-    b = (turn @ h.bend[..., None])[..., 0]
-    a = quat.cross(u, b)
-    s = s / quat.norm(s)[:, None]
-    # out of the hinge plane: none once the bend is well defined (the twist put the lower
-    # bone in the plane, unless the twist limit stopped it), beyond a little play; near
-    # straight the plane is noise, so the off-plane part is kept
-    bend = np.arccos(np.clip(quat.dot(s, u), -1.0, 1.0))
-    allow = bend * np.minimum(1.0, np.pi * (1.0 - _hinge_weight(u, s)))
-    allow = allow + np.radians(_HINGE_PLAY_DEG)
-    psi = np.clip(np.arcsin(np.clip(quat.dot(s, a), -1.0, 1.0)), -allow, allow)
-    phi = np.arctan2(quat.dot(s, b), quat.dot(s, u))  # flexion, negative = hyperextension
-    lo, hi = h.flex[:, 0], h.flex[:, 1]
-    # outside the range: go to the nearer end, measured around the circle
-    nearer = np.where((lo - phi) % (2 * np.pi) < (phi - hi) % (2 * np.pi), lo, hi)
-    phi = np.where((lo <= phi) & (phi <= hi), phi, nearer)
-    psi, phi = psi[:, None], phi[:, None]
-    return np.cos(psi) * (np.cos(phi) * u + np.sin(phi) * b) + np.sin(psi) * a
-
-
-def _twist_to_hinge(
-    h: _Hinges, delta: np.ndarray, upper: np.ndarray, lower: np.ndarray, weight: np.ndarray
-) -> np.ndarray:
-    """Twist the upper bones about themselves so each hinge bends toward its lower bone
-    (scaled by `weight`: 0 leaves a bone as it is)."""
-    u = upper / quat.norm(upper)[:, None]
-    s = lower / quat.norm(lower)[:, None]
-    weight = weight * _hinge_weight(u, s)
-    b0 = quat.rotate(delta, h.bend)
-    sp = s - quat.dot(s, u)[:, None] * u
-    tau = np.arctan2(quat.dot(quat.cross(b0, sp), u), quat.dot(b0, sp))
-    tau = np.clip(tau, -h.max_twist, h.max_twist)
-    return quat.mul(quat.from_axis_angle(u, weight * tau), delta)
-
-
-def _hinge_weight(u: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """0 for a straight limb (bend plane undefined) rising smoothly to 1 once it is defined."""
-    cos = quat.dot(u, s) / (quat.norm(u) * quat.norm(s))
-    bend = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
-    lo, hi = _TWIST_FADE_DEG
-    x = np.clip((bend - lo) / (hi - lo), 0.0, 1.0)
-    return x * x * (3 - 2 * x)  # smoothstep: no kink where the twist starts
 
 
 def character_keypoints(
