@@ -52,7 +52,7 @@ models: $(EDITABLE)
 
 # the sample clip the demo plays when no webcam opens
 sample: $(EDITABLE)
-	$(BIN)/python -c 'from posetrack.samples import sample_path; sample_path("sports2d-demo.mp4")'
+	$(BIN)/python -c 'from posetrack.downloads.samples import sample_path; sample_path("sports2d-demo.mp4")'
 
 # the demo game: webcam 0 if it opens, else the sample clip (needs a display; see README)
 demo: setup
@@ -67,6 +67,7 @@ test: setup reference lint
 
 bench: setup reference
 	$(BIN)/python benchmarks/track_vs_mediapipe.py
+	$(BIN)/python benchmarks/game_loop.py
 
 # Re-resolve the locks from pyproject.toml and requirements/*.in, keeping every pin that still
 # fits (UPGRADE=1 moves everything to the newest allowed), then list the pins that changed.

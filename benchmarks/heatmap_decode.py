@@ -1,4 +1,4 @@
-"""Heatmap decode per call: GPU compute shaders (posetrack.gpu.heatmaps) vs the numpy path.
+"""Heatmap decode per call: GPU compute shaders (posetrack.stages.decode_gpu) vs the numpy path.
 
 For each stage and shape: median and 90th-percentile wall time of one call (upload, dispatch,
 read back, finish on the host: what a frame pays), GPU and numpy timed interleaved in one
@@ -23,14 +23,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from posetrack.gpu.context import GpuContext
-from posetrack.gpu.heatmaps import GpuHeatmapDecoder
-from posetrack.heatmap_decode import argmax_heatmaps, posenet_keypoints, sigmoid
-from posetrack.models.blazepose_landmarks import refine_from_heatmap
-from posetrack.models.posenet_decode import local_maxima
+from posetrack.downloads.samples import sample_path
 from posetrack.models.runtime import OrtModel
 from posetrack.models.zoo_tfjs import tfjs_onnx_path
-from posetrack.samples import sample_path
+from posetrack.stages.decode_cpu import (
+    argmax_heatmaps,
+    local_maxima,
+    posenet_keypoints,
+    refine_from_heatmap,
+    sigmoid,
+)
+from posetrack.stages.decode_gpu import GpuHeatmapDecoder
+from posetrack.stages.gpu_context import GpuContext
 
 WARMUP = 10  # first calls pay for shader linking, texture allocation and cache warm-up
 POSENET_INPUT, POSENET_STRIDE = 385, 16
@@ -89,9 +93,8 @@ def main() -> None:
     points = rng.uniform(0, BLAZEPOSE_CROP, (BLAZEPOSE_SHAPE[2], 2))
 
     context = GpuContext.headless()
-    engine, gsg = context.engine, context.gsg
-    posenet = GpuHeatmapDecoder(engine, gsg, *logits.shape)
-    blazepose = GpuHeatmapDecoder(engine, gsg, *BLAZEPOSE_SHAPE)
+    posenet = GpuHeatmapDecoder(context, *logits.shape)
+    blazepose = GpuHeatmapDecoder(context, *BLAZEPOSE_SHAPE)
     threshold = args.threshold
     candidates = len(local_maxima(scores, threshold))
     rows = [

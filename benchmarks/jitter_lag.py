@@ -22,9 +22,9 @@ import numpy as np
 
 from posetrack.components import PoseResult
 from posetrack.components.character import FilterConfig
+from posetrack.downloads.samples import sample_path
 from posetrack.retarget.metrics import angular_speeds, lag_frames, limb_directions
-from posetrack.samples import sample_path
-from posetrack.sources import ImageFilesSource
+from posetrack.stages.sources import ImageFilesSource
 from posetrack.systems.filter import PoseFilter
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 

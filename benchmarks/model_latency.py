@@ -25,9 +25,9 @@ import numpy as np
 import onnxruntime as ort
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
+from posetrack.downloads.samples import sample_path
 from posetrack.models.tflite_onnx import convert_tflite
 from posetrack.models.zoo import source_path
-from posetrack.samples import sample_path
 
 MODELS = ("pose-detector", "blazepose-lite", "blazepose-full", "blazepose-heavy")
 NPM_MODELS = ("blazepose-lite", "blazepose-heavy")

@@ -15,9 +15,9 @@ import time
 
 import esper
 
-from posetrack.backends import choose_backends
-from posetrack.components import StageTimes, TrackerConfig
-from posetrack.samples import sample_path
+from posetrack.components import StageTimes, TrackingConfig
+from posetrack.downloads.samples import sample_path
+from posetrack.stages.backends import choose_backends
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 
 STAGES = ("detect", "preprocess", "inference", "decode")
@@ -25,7 +25,7 @@ STAGES = ("detect", "preprocess", "inference", "decode")
 
 def run(clip: str, model: str, path: str, frames: int) -> dict[str, float]:
     esper.switch_world(f"bench-{model}-{path}")
-    config = TrackerConfig(model=model, device="auto", preprocess=path, decode=path)
+    config = TrackingConfig(model=model, device="auto", preprocess=path, decode=path)
     tracker = PoseTrackingSystem(clip, config, max_poses=6 if model == "posenet" else 1)
     ms: dict[str, list[float]] = {s: [] for s in STAGES}
     up: list[int] = []

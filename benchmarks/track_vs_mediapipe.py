@@ -97,7 +97,7 @@ def looped_clip(clip: Path, loops: int) -> Path:
     """The clip played `loops` times in one file (re-encoded as MPEG-4 part 2) in the cache."""
     import cv2
 
-    from posetrack.cache import cache_dir
+    from posetrack.downloads.cache import cache_dir
 
     out = cache_dir() / "bench" / f"{clip.stem}-x{loops}.mp4"
     if out.is_file():
@@ -137,7 +137,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.clip is None:
-        from posetrack.samples import sample_path
+        from posetrack.downloads.samples import sample_path
 
         args.clip = sample_path("sports2d-demo.mp4")
     clip = looped_clip(args.clip, args.loops) if args.loops > 1 else args.clip

@@ -33,8 +33,8 @@ from PIL import Image  # noqa: E402
 from posetrack.characters import SpriteCharacter, build_mannequin, skeleton_from_actor  # noqa: E402
 from posetrack.components import CameraFrame, PoseResult  # noqa: E402
 from posetrack.components.character import CharacterBinding  # noqa: E402
+from posetrack.downloads.samples import sample_path  # noqa: E402
 from posetrack.retarget import RetargetConfig  # noqa: E402
-from posetrack.samples import sample_path  # noqa: E402
 from posetrack.systems.animate import AnimateSystem  # noqa: E402
 from posetrack.systems.filter import FilterSystem  # noqa: E402
 from posetrack.systems.pose_tracking import PoseTrackingSystem  # noqa: E402

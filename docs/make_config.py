@@ -9,7 +9,8 @@ import re
 from pathlib import Path
 
 from posetrack.components.scene import COMPONENTS
-from posetrack.config import TrackingConfig
+from posetrack.components.tracker import TrackingConfig
+from posetrack.plugin.config import prc_name
 from posetrack.scene.schema import field_infos
 
 OUT = Path(__file__).with_name("config.md")
@@ -29,7 +30,7 @@ def _type(info) -> str:
 
 
 def _help(parser_args: list[str]) -> str:
-    from posetrack.cli import build_parser
+    from posetrack.cli.main import build_parser
 
     parser = build_parser()
     for word in parser_args:
@@ -40,7 +41,7 @@ def _help(parser_args: list[str]) -> str:
 
 def render() -> str:
     os.environ["COLUMNS"] = "100"  # argparse wraps help to the terminal: fix it
-    from posetrack.game.settings import build_parser as demo_parser
+    from posetrack.game.options import build_parser as demo_parser
 
     lines = [
         "# Configuration reference",
@@ -56,13 +57,9 @@ def render() -> str:
         "| argument | PRC variable | default | meaning |",
         "|---|---|---|---|",
     ]
-    source = Path(TrackingConfig.__module__.replace(".", "/") + ".py")
-    text = (Path(__file__).parent.parent / source).read_text()
     for f in dataclasses.fields(TrackingConfig):
-        comment = re.search(rf"^\s+{f.name}: .*?#\s*(.+)$", text, flags=re.M)
-        meaning = comment.group(1) if comment else ""
-        prc = "posetrack-" + f.name.replace("_", "-")
-        lines.append(f"| `{f.name}` | `{prc}` | {_default(f.default)} | {meaning} |")
+        meaning = f.metadata["help"]
+        lines.append(f"| `{f.name}` | `{prc_name(f.name)}` | {_default(f.default)} | {meaning} |")
     lines += ["", "## Scene files: components", ""]
     lines += ["See docs/scene-files.md for the layout; every field of every component:"]
     for table, cls in COMPONENTS.items():

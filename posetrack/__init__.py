@@ -16,9 +16,8 @@ from posetrack.errors import ModelError, PosetrackError, SourceError, Unsupporte
 
 if TYPE_CHECKING:
     from posetrack.components.pose import PoseEstimate, PoseResult
-    from posetrack.components.tracker import TrackingStatus
-    from posetrack.config import TrackingConfig
-    from posetrack.plugin import init
+    from posetrack.components.tracker import TrackingConfig, TrackingStatus
+    from posetrack.plugin.attach import init
     from posetrack.systems.pose_tracking import PoseTrackingSystem
 
 __all__ = [
@@ -37,8 +36,8 @@ __version__ = "0.1.0"
 
 # name -> module that defines it, imported when the name is first used
 _LAZY = {
-    "init": "posetrack.plugin",
-    "TrackingConfig": "posetrack.config",
+    "init": "posetrack.plugin.attach",
+    "TrackingConfig": "posetrack.components.tracker",
     "PoseTrackingSystem": "posetrack.systems.pose_tracking",
     "PoseEstimate": "posetrack.components.pose",
     "PoseResult": "posetrack.components.pose",

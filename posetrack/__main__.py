@@ -1,5 +1,5 @@
 import sys
 
-from posetrack.cli import main
+from posetrack.cli.main import main
 
 sys.exit(main())

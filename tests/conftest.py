@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 # machine that needs another platform can still say so.
 os.environ.setdefault("EGL_PLATFORM", "surfaceless")
 
-from posetrack.gpu.context import EGL_PACKAGES, HEADLESS_PRC  # noqa: E402 - after the line above
+from posetrack.stages.gpu_context import EGL_PACKAGES, HEADLESS_PRC  # noqa: E402 - after the line above
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +58,7 @@ def _no_gl_message(reason: str) -> str:
 @pytest.fixture(scope="session")
 def sports2d_clip() -> Path:
     """Sports2D demo clip: one person jumping, 1768x994, 30 fps, 230 frames."""
-    from posetrack.samples import sample_path
+    from posetrack.downloads.samples import sample_path
 
     return sample_path("sports2d-demo.mp4")
 
@@ -66,6 +66,6 @@ def sports2d_clip() -> Path:
 @pytest.fixture(scope="session")
 def messi_image() -> Path:
     """OpenCV's messi5.jpg: one footballer, 548x342."""
-    from posetrack.samples import sample_path
+    from posetrack.downloads.samples import sample_path
 
     return sample_path("messi5.jpg")

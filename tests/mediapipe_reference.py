@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from posetrack.cache import cache_dir
-from posetrack.fetch import sha256_of
+from posetrack.downloads.cache import cache_dir
+from posetrack.downloads.fetch import sha256_of
 
 REPO = Path(__file__).resolve().parent.parent
 WORKER = Path(__file__).with_name("mediapipe_worker.py")

@@ -7,10 +7,10 @@ import esper
 import numpy as np
 import pytest
 
-from posetrack.backends import choose_backends
-from posetrack.components import StageTimes, TrackerConfig
-from posetrack.gpu import GpuContext
-from posetrack.samples import sample_path
+from posetrack.components import StageTimes, TrackingConfig
+from posetrack.downloads.samples import sample_path
+from posetrack.stages.backends import choose_backends
+from posetrack.stages.gpu_context import GpuContext
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 
 # The whole-pipeline bound: a grey level of noise, drawn this many times, times this safety factor
@@ -29,7 +29,7 @@ def gpu(showbase) -> GpuContext:
 
 def _track(source: str, model: str, path: str, frames: int, gpu: GpuContext, max_poses: int = 1):
     esper.switch_world(f"test-backends-{model}-{path}")
-    config = TrackerConfig(model=model, device="cpu", preprocess=path, decode=path)
+    config = TrackingConfig(model=model, device="cpu", preprocess=path, decode=path)
     tracker = PoseTrackingSystem(source, config, max_poses, gpu_context=gpu)
     results, transfers = [], []
     try:

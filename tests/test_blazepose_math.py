@@ -14,14 +14,7 @@ import pytest
 from mediapipe_reference import run_on_images  # tests/ is on sys.path under pytest
 
 from posetrack.components.roi import RegionOfInterest
-from posetrack.geometry import (
-    apply_affine,
-    crop_matrix,
-    invert_affine,
-    letterbox_matrix,
-    roi_from_alignment_points,
-    warp_crop,
-)
+from posetrack.downloads.samples import sample_path
 from posetrack.models import blazepose_landmarks as bl
 from posetrack.models.blazepose_detector import (
     Detections,
@@ -32,7 +25,15 @@ from posetrack.models.blazepose_detector import (
     weighted_nms,
 )
 from posetrack.models.zoo import source_path
-from posetrack.samples import sample_path
+from posetrack.stages.decode_cpu import GRAPH_HEATMAP_KERNEL, HEATMAP_KERNEL, refine_from_heatmap
+from posetrack.stages.geometry import (
+    apply_affine,
+    crop_matrix,
+    invert_affine,
+    letterbox_matrix,
+    roi_from_alignment_points,
+    warp_crop,
+)
 
 Model = Callable[[np.ndarray], dict[str, np.ndarray]]
 Keypoints = tuple[np.ndarray, np.ndarray]  # (33 x 3: x_px, y_px, visibility), (33 x 3 metres)
@@ -176,7 +177,7 @@ def test_refine_from_heatmap_matches_direct_reference(kernel: int) -> None:
     # bottom-right corner, one and four cells below the crop (MediaPipe's row check bug)
     points[:8] = [[-0.1, 0.5], [1.05, 0.5], [-0.004, 0.3], [0.0, 0.0], [0.999, 0.999],
                   [0.5, 1.01], [0.5, 1.06], [0.3, -0.001]]  # fmt: skip
-    refined = bl.refine_from_heatmap(points * 256, heatmap[None], kernel_size=kernel) / 256
+    refined = refine_from_heatmap(points * 256, heatmap[None], kernel_size=kernel) / 256
     np.testing.assert_allclose(refined, _refine_reference(points, heatmap, kernel), atol=1e-6)
     assert not np.allclose(refined[8:], points[8:])  # it did refine the ordinary ones
 
@@ -232,7 +233,7 @@ def frames() -> dict[str, np.ndarray]:
 
 def _reference_kernel(result: dict[str, np.ndarray]) -> int:
     imported = bool(result["refine_pb2_imported"])
-    return bl.GRAPH_HEATMAP_KERNEL if imported else bl.HEATMAP_KERNEL
+    return GRAPH_HEATMAP_KERNEL if imported else HEATMAP_KERNEL
 
 
 def _mediapipe(

@@ -14,7 +14,7 @@ import pytest
 
 from posetrack.components.frame import CameraFrame, EndOfStream
 from posetrack.errors import SourceError
-from posetrack.sources import FrameSource, VideoFileSource, WebcamSource, open_source
+from posetrack.stages.sources import FrameSource, VideoFileSource, WebcamSource, open_source
 from posetrack.systems.capture import CaptureSystem
 
 CLIP_FRAMES = 230

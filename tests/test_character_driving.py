@@ -2,7 +2,7 @@
 
 The clip (Sports2D, 230 frames, BlazePose full, CPU) is tracked once per session through the
 command a user runs; the character's joint positions in the stream are read back from the
-Actor's joints after controlJoint (posetrack.character_stream), and its limbs must point where
+Actor's joints after controlJoint (posetrack.cli.characters), and its limbs must point where
 the tracked world-landmark limbs point.
 """
 

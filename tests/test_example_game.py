@@ -8,10 +8,13 @@ from pathlib import Path
 
 from game_process import run_game
 
-from posetrack.gpu.context import HEADLESS_PRC
+from posetrack.stages.gpu_context import HEADLESS_PRC
 
 GAME = Path(__file__).resolve().parent.parent / "examples" / "my_game.py"
-FRAMES = 40  # the person is in view from the clip's first frames: most of these are tracked
+# 1.5 s of a 60 Hz game: the clip plays at its own 30 fps beside it (the live hand-over), and
+# the person is in view from the clip's first frames: most of these frames show a tracked pose
+FRAMES = 90
+GAME_HZ = 60  # offscreen has no vsync: a clock limited to a display's rate stands in for one
 
 
 def test_my_game_runs_offscreen_and_the_pose_moves_its_character(
@@ -19,7 +22,8 @@ def test_my_game_runs_offscreen_and_the_pose_moves_its_character(
 ) -> None:
     # the game is unchanged: PRC comes from a folder named by PANDA_PRC_PATH, as it would for
     # any Panda3D game; posetrack-device comes from PRC the same way
-    (tmp_path / "offscreen.prc").write_text(HEADLESS_PRC + "posetrack-device cpu\n")
+    clock = f"clock-mode limited\nclock-frame-rate {GAME_HZ}\n"
+    (tmp_path / "offscreen.prc").write_text(HEADLESS_PRC + clock + "posetrack-device cpu\n")
     env = dict(os.environ, PANDA_PRC_PATH=str(tmp_path), EGL_PLATFORM="surfaceless")
     # sports2d_clip: fetched here, so the game's `sample:` finds it in the cache
     command = [sys.executable, str(GAME), "--source", "sample:sports2d-demo.mp4"]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from posetrack.fetch import FetchError, fetch_files, sha256_of
+from posetrack.downloads.fetch import FetchError, fetch_files, sha256_of
+from posetrack.downloads.samples import SAMPLES, sample_path
 from posetrack.models import zoo
-from posetrack.samples import SAMPLES, sample_path
 
 CLIP = SAMPLES["sports2d-demo.mp4"]
 

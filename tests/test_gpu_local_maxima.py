@@ -16,12 +16,13 @@ import numpy as np
 import pytest
 from direct.showbase.ShowBase import ShowBase
 
-from posetrack.gpu.heatmaps import CANDIDATE_CAPACITY, GpuHeatmapDecoder, sort_candidates
-from posetrack.heatmap_decode import sigmoid
-from posetrack.models.posenet_decode import Candidate, decode_multiple, local_maxima
+from posetrack.downloads.samples import sample_path
+from posetrack.models.posenet_decode import decode_multiple
 from posetrack.models.runtime import OrtModel
 from posetrack.models.zoo_tfjs import tfjs_onnx_path
-from posetrack.samples import sample_path
+from posetrack.stages.decode_cpu import Candidate, local_maxima, sigmoid
+from posetrack.stages.decode_gpu import CANDIDATE_CAPACITY, GpuHeatmapDecoder, sort_candidates
+from posetrack.stages.gpu_context import GpuContext
 
 POSENET_SHAPE = (25, 25, 17)  # PoseNet at 385 x 385, output stride 16
 POSENET_INPUT = 385
@@ -50,7 +51,7 @@ def _assert_same(decoder: GpuHeatmapDecoder, scores: np.ndarray, threshold: floa
 
 @pytest.fixture(scope="module")
 def posenet_decoder(showbase: ShowBase) -> Iterator[GpuHeatmapDecoder]:
-    decoder = GpuHeatmapDecoder(showbase.graphicsEngine, showbase.win.gsg, *POSENET_SHAPE)
+    decoder = GpuHeatmapDecoder(GpuContext.from_showbase(showbase), *POSENET_SHAPE)
     yield decoder
     decoder.close()
 
@@ -58,7 +59,7 @@ def posenet_decoder(showbase: ShowBase) -> Iterator[GpuHeatmapDecoder]:
 @pytest.fixture(scope="module")
 def big_decoder(showbase: ShowBase) -> Iterator[GpuHeatmapDecoder]:
     decoder = GpuHeatmapDecoder(
-        showbase.graphicsEngine, showbase.win.gsg, *POSENET_SHAPE, candidate_capacity=BIG_CAPACITY
+        GpuContext.from_showbase(showbase), *POSENET_SHAPE, candidate_capacity=BIG_CAPACITY
     )
     yield decoder
     decoder.close()
@@ -202,7 +203,7 @@ def test_random_plateaus_equal_the_cpu_path(showbase: ShowBase, shape: tuple[int
     """Few levels make ties everywhere: plateaus, ridges, ties with neighbours, and thin or
     non-square grids catch a swapped row and column."""
     decoder = GpuHeatmapDecoder(
-        showbase.graphicsEngine, showbase.win.gsg, *shape, candidate_capacity=BIG_CAPACITY
+        GpuContext.from_showbase(showbase), *shape, candidate_capacity=BIG_CAPACITY
     )
     rng = np.random.default_rng(sum(shape))
     try:
@@ -252,7 +253,7 @@ def test_overflow_falls_back_to_the_cpu_with_a_warning(
 
 def test_a_small_capacity_overflows_exactly_past_it(showbase: ShowBase) -> None:
     decoder = GpuHeatmapDecoder(
-        showbase.graphicsEngine, showbase.win.gsg, *POSENET_SHAPE, candidate_capacity=4
+        GpuContext.from_showbase(showbase), *POSENET_SHAPE, candidate_capacity=4
     )
     try:
         assert _assert_same(decoder, _isolated_peaks(4), TF_JS_THRESHOLD) == 4

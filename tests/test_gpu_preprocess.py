@@ -21,13 +21,13 @@ from crop_reference import GREY_LEVEL, exact_crop  # tests/ is on sys.path under
 from direct.showbase.ShowBase import ShowBase
 
 from posetrack.components.roi import RegionOfInterest
-from posetrack.crop import VALUE_RANGES, CropSpec, crop_tensor
 from posetrack.errors import PosetrackError
-from posetrack.geometry import crop_matrix, letterbox_matrix, pad_roi
-from posetrack.gpu import GpuContext, GpuCropper
-from posetrack.gpu.context import inject_defines
 from posetrack.models.blazepose_detector import detector_crop, preprocess_detector
 from posetrack.models.blazepose_landmarks import INPUT_SIZE, landmark_crop, preprocess_landmarks
+from posetrack.stages.crop_cpu import VALUE_RANGES, CropSpec, crop_tensor
+from posetrack.stages.crop_gpu import GpuCropper
+from posetrack.stages.geometry import crop_matrix, letterbox_matrix, pad_roi
+from posetrack.stages.gpu_context import GpuContext, inject_defines
 
 # one grey level in [0, 1] units, plus float32 rounding of the scaled value (see crop_reference)
 TOLERANCE = GREY_LEVEL + 1e-6
@@ -285,8 +285,9 @@ _HEADLESS_SCRIPT = textwrap.dedent(
     import cv2, numpy as np
     from panda3d.core import ConfigPageManager
     from posetrack.components.roi import RegionOfInterest
-    from posetrack.geometry import crop_matrix
-    from posetrack.gpu import GpuContext, GpuCropper
+    from posetrack.stages.geometry import crop_matrix
+    from posetrack.stages.crop_gpu import GpuCropper
+    from posetrack.stages.gpu_context import GpuContext
     from posetrack.models.blazepose_landmarks import preprocess_landmarks
 
     frame = cv2.imread(sys.argv[1])

@@ -17,14 +17,21 @@ import pytest
 from direct.showbase.ShowBase import ShowBase
 
 from posetrack.components.roi import RegionOfInterest
+from posetrack.downloads.samples import sample_path
 from posetrack.errors import PosetrackError
-from posetrack.gpu.heatmaps import GpuHeatmapDecoder
-from posetrack.heatmap_decode import argmax_heatmaps, posenet_keypoints
 from posetrack.models import blazepose_landmarks as bl
 from posetrack.models.blazepose_detector import DetectorDecoder, preprocess_detector
 from posetrack.models.runtime import OrtModel
 from posetrack.models.zoo import onnx_path
-from posetrack.samples import sample_path
+from posetrack.stages.decode_cpu import (
+    GRAPH_HEATMAP_KERNEL,
+    HEATMAP_KERNEL,
+    argmax_heatmaps,
+    posenet_keypoints,
+    refine_from_heatmap,
+)
+from posetrack.stages.decode_gpu import GpuHeatmapDecoder
+from posetrack.stages.gpu_context import GpuContext
 
 BLAZEPOSE_SHAPE = (64, 64, 39)  # Identity_3 of the landmark models
 POSENET_SHAPE = (25, 25, 17)  # PoseNet at 385 x 385, output stride 16
@@ -61,13 +68,13 @@ def real_outputs() -> list[dict[str, np.ndarray]]:
 
 @pytest.fixture(scope="module")
 def blazepose_decoder(showbase: ShowBase) -> Iterator[GpuHeatmapDecoder]:
-    decoder = GpuHeatmapDecoder(showbase.graphicsEngine, showbase.win.gsg, *BLAZEPOSE_SHAPE)
+    decoder = GpuHeatmapDecoder(GpuContext.from_showbase(showbase), *BLAZEPOSE_SHAPE)
     yield decoder
     decoder.close()
 
 
 def _decoder(showbase: ShowBase, shape: tuple[int, int, int]) -> GpuHeatmapDecoder:
-    return GpuHeatmapDecoder(showbase.graphicsEngine, showbase.win.gsg, *shape)
+    return GpuHeatmapDecoder(GpuContext.from_showbase(showbase), *shape)
 
 
 def _assert_same_argmax(decoder: GpuHeatmapDecoder, heatmaps: np.ndarray) -> None:
@@ -92,7 +99,7 @@ def test_argmax_on_real_blazepose_heatmaps_equals_numpy(
         _assert_same_argmax(blazepose_decoder, heatmaps[0])
 
 
-@pytest.mark.parametrize("kernel", [bl.HEATMAP_KERNEL, bl.GRAPH_HEATMAP_KERNEL])
+@pytest.mark.parametrize("kernel", [HEATMAP_KERNEL, GRAPH_HEATMAP_KERNEL])
 def test_refinement_on_real_heatmaps_matches_cpu_within_a_thousandth_pixel(
     real_outputs: list[dict[str, np.ndarray]], blazepose_decoder: GpuHeatmapDecoder, kernel: int
 ) -> None:
@@ -100,7 +107,7 @@ def test_refinement_on_real_heatmaps_matches_cpu_within_a_thousandth_pixel(
     for outputs in real_outputs:
         landmarks = outputs["Identity"].reshape(bl.NUM_LANDMARKS, -1)[:, :2].astype(np.float64)
         heatmaps = outputs["Identity_3"]
-        want = bl.refine_from_heatmap(landmarks, heatmaps, kernel_size=kernel)
+        want = refine_from_heatmap(landmarks, heatmaps, kernel_size=kernel)
         got = blazepose_decoder.blazepose_refine(landmarks, heatmaps, kernel_size=kernel)
         np.testing.assert_allclose(got, want, rtol=0, atol=REFINE_TOLERANCE_PX)
         moved += int(np.any(want != landmarks, axis=1).sum())
@@ -227,9 +234,7 @@ def test_refinement_near_borders_and_outside_matches_cpu(
     odd = [[-3.0, 40.0], [300.0, 40.0], [40.0, 270.0], [40.0, -0.5], [np.nan, 10.0]]
     odd += [[np.inf, 5.0], [-1e9, 3.0]]
     points = np.array(corners + odd + rng.uniform(0, 256, (20, 2)).tolist())  # 32 of 39
-    want = bl.refine_from_heatmap(
-        points, heatmaps, kernel_size=kernel, min_confidence=min_confidence
-    )
+    want = refine_from_heatmap(points, heatmaps, kernel_size=kernel, min_confidence=min_confidence)
     got = blazepose_decoder.blazepose_refine(
         points, heatmaps, kernel_size=kernel, min_confidence=min_confidence
     )
@@ -268,12 +273,12 @@ def test_a_shader_that_does_not_build_raises_instead_of_returning_zeros(
     showbase: ShowBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Panda reports GLSL errors only on the log; the decoder says so when it is built."""
-    import posetrack.gpu.dispatch as gpu_dispatch
+    import posetrack.stages.gpu_context as gpu_context
 
     for name in ("argmax.comp.glsl", "refine.comp.glsl"):
-        source = (gpu_dispatch.SHADER_DIR / name).read_text()
+        source = (gpu_context.SHADER_DIR / name).read_text()
         (tmp_path / name).write_text(source.replace("void main() {", "void main() { oops;"))
-    monkeypatch.setattr(gpu_dispatch, "SHADER_DIR", tmp_path)
+    monkeypatch.setattr(gpu_context, "SHADER_DIR", tmp_path)
     with pytest.raises(PosetrackError, match="failed to build"):
         _decoder(showbase, (4, 4, 2))
 

@@ -15,7 +15,7 @@ import pytest
 from posetrack.components import PoseResult
 from posetrack.components.character import FilterConfig
 from posetrack.retarget.metrics import angular_speeds, lag_frames, limb_directions
-from posetrack.sources import ImageFilesSource
+from posetrack.stages.sources import ImageFilesSource
 from posetrack.systems.filter import PoseFilter
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 
@@ -54,7 +54,7 @@ def _directions(results: list[PoseResult]) -> tuple[list, list]:
 
 @pytest.fixture(scope="module")
 def basketball1() -> Path:
-    from posetrack.samples import sample_path
+    from posetrack.downloads.samples import sample_path
 
     return sample_path("basketball1.png")
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from posetrack.downloads.samples import sample_path
 from posetrack.models.skeletons import COCO_17
-from posetrack.samples import sample_path
 
 
 def track(tmp_path: Path, sample: str, *args: str) -> list[dict]:

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from posetrack.filters import OneEuroFilter
+from posetrack.stages.one_euro import OneEuroFilter
 
 
 def test_first_value_passes_and_a_still_value_stays_put() -> None:

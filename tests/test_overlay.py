@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
+from posetrack.cli.overlay import OverlayWriter, draw_poses, line_width
 from posetrack.components.pose import PoseEstimate, PoseResult
 from posetrack.errors import PosetrackError
 from posetrack.models.skeletons import COCO_17, bones
-from posetrack.overlay import OverlayWriter, draw_poses, line_width
 
 # Hand-placed on the footballer in messi5.jpg (548x342): x, y, confidence.
 MESSI_COCO = {

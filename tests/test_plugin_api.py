@@ -7,17 +7,17 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import cv2
 import esper
 import numpy as np
 import pytest
+from clips import cut_clip  # tests/ is on sys.path under pytest
 from panda3d.core import ConfigPageManager, load_prc_file_data, unload_prc_file
 
 import posetrack
-from posetrack.components import TrackerConfig
-from posetrack.config import TrackingConfig
+from posetrack.components.tracker import TrackingConfig
 from posetrack.errors import PosetrackError, SourceError
 from posetrack.models.runtime import OrtModel
+from posetrack.plugin.config import from_prc
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 
 CLIP_START, CLIP_FRAMES = 100, 12  # the person is in full view from frame ~10 of the clip on
@@ -26,21 +26,8 @@ CLIP_START, CLIP_FRAMES = 100, 12  # the person is in full view from frame ~10 o
 @pytest.fixture(scope="module")
 def short_clip(sports2d_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """12 frames of the Sports2D clip at half size: a real clip that ends after 12 frames."""
-    reader = cv2.VideoCapture(str(sports2d_clip))
-    reader.set(cv2.CAP_PROP_POS_FRAMES, CLIP_START)
-    path = tmp_path_factory.mktemp("clip") / "short.mp4"
-    writer = None
-    for _ in range(CLIP_FRAMES):
-        ok, frame = reader.read()
-        assert ok
-        frame = cv2.resize(frame, (frame.shape[1] // 2, frame.shape[0] // 2))
-        if writer is None:
-            size = (frame.shape[1], frame.shape[0])
-            writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, size)
-        writer.write(frame)
-    writer.release()
-    reader.release()
-    return path
+    out = tmp_path_factory.mktemp("clip") / "short.mp4"
+    return cut_clip(sports2d_clip, out, CLIP_START, CLIP_FRAMES, shrink=2)
 
 
 @pytest.fixture
@@ -64,7 +51,7 @@ def tracking_tasks(base) -> list[str]:
 
 
 def test_prc_variables_set_the_config_and_explicit_arguments_win() -> None:
-    assert TrackingConfig.from_prc() == TrackingConfig()  # nothing set: the defaults
+    assert from_prc() == TrackingConfig()  # nothing set: the defaults
     page = load_prc_file_data("test-posetrack-prc", """
         posetrack-source sample:messi5.jpg
         posetrack-model posenet
@@ -74,18 +61,18 @@ def test_prc_variables_set_the_config_and_explicit_arguments_win() -> None:
         posetrack-max-poses 3
     """)  # fmt: skip
     try:
-        from_prc = TrackingConfig.from_prc()
-        explicit = TrackingConfig.from_prc(model="movenet-lightning", smoothing=True)
+        from_page = from_prc()
+        explicit = from_prc(model="movenet-lightning", smoothing=True)
     finally:
         unload_prc_file(page)
-    assert from_prc == TrackingConfig(
+    assert from_page == TrackingConfig(
         "sample:messi5.jpg", "posenet", "cpu", "auto", "gpu", smoothing=False, max_poses=3
     )
     assert (explicit.model, explicit.smoothing) == ("movenet-lightning", True)
     assert explicit.max_poses == 3  # the rest still from PRC
-    assert TrackingConfig.from_prc() == TrackingConfig()  # page unloaded: defaults again
+    assert from_prc() == TrackingConfig()  # page unloaded: defaults again
     with pytest.raises(PosetrackError, match="unknown tracking option modle"):
-        TrackingConfig.from_prc(modle="posenet")
+        from_prc(modle="posenet")
 
 
 @pytest.mark.parametrize(
@@ -103,7 +90,7 @@ def test_bad_prc_value_is_an_error_naming_the_variable(line: str, message: str) 
     page = load_prc_file_data("test-posetrack-bad-prc", line)
     try:
         with pytest.raises(PosetrackError) as caught:
-            TrackingConfig.from_prc()
+            from_prc()
     finally:
         unload_prc_file(page)
     assert message in str(caught.value)
@@ -201,7 +188,9 @@ def test_a_clip_that_ends_mid_game_keeps_the_host_running(
 ) -> None:
     host_frames = []
     counter = showbase.taskMgr.add(lambda task: host_frames.append(1) or task.cont, "host")
-    tracking = posetrack.init(showbase, source=str(short_clip), device="cpu")
+    # lockstep (one clip frame per host frame): the states below are exact frame by frame;
+    # the live hand-over has its own tests (test_live_tracking.py)
+    tracking = posetrack.init(showbase, source=str(short_clip), device="cpu", live=False)
     try:
         seen = run_host(showbase, tracking, CLIP_FRAMES + 5)
     finally:
@@ -218,7 +207,7 @@ def test_a_source_that_fails_mid_game_marks_the_pose_lost_and_warns_once(
 ) -> None:
     (tmp_path / "a1.jpg").write_bytes(messi_image.read_bytes())
     (tmp_path / "a2.jpg").write_text("not a picture: the camera went away")
-    tracking = posetrack.init(showbase, source=str(tmp_path), device="cpu")
+    tracking = posetrack.init(showbase, source=str(tmp_path), device="cpu", live=False)  # exact
     try:
         with caplog.at_level(logging.INFO, logger="posetrack"):
             seen = run_host(showbase, tracking, 6)
@@ -267,7 +256,7 @@ def nan_outputs(model: OrtModel, feeds: dict[str, np.ndarray]) -> dict[str, np.n
 def test_a_failing_model_warns_once_marks_the_pose_lost_and_recovers(
     showbase, world, short_clip: Path, caplog: pytest.LogCaptureFixture, fault, reason: str
 ) -> None:
-    tracking = posetrack.init(showbase, source=str(short_clip), device="cpu")
+    tracking = posetrack.init(showbase, source=str(short_clip), device="cpu", live=False)  # exact
     inference = tracking.stages["inference"]
     inference.model = FlakyModel(inference.model, {3, 4, 5}, fault)
     try:
@@ -292,7 +281,7 @@ def test_without_degrade_a_failing_source_still_raises_for_the_command_line(
 ) -> None:
     (tmp_path / "a1.jpg").write_bytes(messi_image.read_bytes())
     (tmp_path / "a2.jpg").write_text("broken")
-    tracker = PoseTrackingSystem(str(tmp_path), TrackerConfig(device="cpu", preprocess="cpu"))
+    tracker = PoseTrackingSystem(str(tmp_path), TrackingConfig(device="cpu", preprocess="cpu"))
     try:
         tracker.process()
         with pytest.raises(SourceError, match="a2.jpg"):

@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 
 from posetrack.components import ModelInput
-from posetrack.crop import crop_tensor
-from posetrack.geometry import apply_affine, full_frame_roi
-from posetrack.heatmap_decode import argmax_heatmaps
+from posetrack.downloads.samples import sample_path
 from posetrack.models import zoo
-from posetrack.models.pose_model import CpuHeatmapOps, load_pose_model
+from posetrack.models.adapters import load_pose_model
 from posetrack.models.posenet import OUTPUT_STRIDE, posenet_output
 from posetrack.models.runtime import OrtModel
 from posetrack.models.skeletons import COCO_17
-from posetrack.samples import sample_path
+from posetrack.stages.crop_cpu import crop_tensor
+from posetrack.stages.decode_cpu import CpuHeatmapOps, argmax_heatmaps
+from posetrack.stages.geometry import apply_affine, full_frame_roi
 
 BLAZEPOSE_LEFT_KNEE = (340.6, 246.0)  # `posetrack track sample:messi5.jpg` (BlazePose full)
 

@@ -2,12 +2,8 @@
 
 import numpy as np
 
-from posetrack.heatmap_decode import posenet_keypoints, sigmoid
-from posetrack.models.posenet_decode import (
-    EDGES,
-    decode_multiple,
-    local_maxima,
-)
+from posetrack.models.posenet_decode import EDGES, decode_multiple
+from posetrack.stages.decode_cpu import local_maxima, posenet_keypoints, sigmoid
 
 STRIDE, SIDE, PARTS = 16, 25, 17
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from posetrack.characters.presets import builtin_presets
-from posetrack.cli import build_parser
-from posetrack.cli import main as cli_main
+from posetrack.cli.main import build_parser
+from posetrack.cli.main import main as cli_main
 from posetrack.components.character import FilterConfig
-from posetrack.components.scene import COMPONENTS, Character, Filter, GameRules, Hud, Tracker
-from posetrack.config import TrackingConfig
+from posetrack.components.scene import COMPONENTS, Character, Filter, GameRules, Hud
+from posetrack.components.tracker import TrackingConfig
 from posetrack.scene import SceneError, json_schema, load_scene, update_scene_file, validate_scene
 from posetrack.scene.commands import add_scene_parser, run_scene, schema_text
 from posetrack.scene.locate import scan
@@ -84,7 +84,7 @@ def test_shipped_scenes_validate_clean(scene: Path) -> None:
 def test_demo_scene_declares_what_the_game_needs() -> None:
     scene = load_scene(SCENES / "demo.toml")
     assert scene.entity("camera").components["source"].fallback == "sample:sports2d-demo.mp4"
-    assert scene.first(Tracker).model == "blazepose-full"
+    assert scene.first(TrackingConfig).model == "blazepose-full"
     assert scene.first(Filter).min_cutoff == 0.05
     kinds = {c.kind: c for _, c in scene.all(Character)}
     assert set(kinds) == {"mannequin", "sprite"}
@@ -160,8 +160,10 @@ def test_schema_is_generated_from_the_dataclasses() -> None:
         component = schema["$defs"][cls.__name__]
         assert entity["properties"][table] == {"$ref": f"#/$defs/{cls.__name__}"}
         assert component["additionalProperties"] is False
-        assert set(component["properties"]) == {f.name for f in dataclasses.fields(cls)}
-        for f in dataclasses.fields(cls):
+        # a field set elsewhere in a scene (the tracker's source: the Source component) is out
+        fields = [f for f in dataclasses.fields(cls) if f.metadata.get("scene") is not False]
+        assert set(component["properties"]) == {f.name for f in fields}
+        for f in fields:
             prop = component["properties"][f.name]
             assert prop["description"], (table, f.name)
             if f.default is not None:
@@ -172,7 +174,7 @@ def test_schema_is_generated_from_the_dataclasses() -> None:
     assert character["beta"]["minimum"] == 0
     assert character["position"]["prefixItems"] == [{"type": "number"}] * 3
     assert character["kind"]["anyOf"][0]["enum"] == ["mannequin", "sprite"]
-    tracker = schema["$defs"]["Tracker"]["properties"]
+    tracker = schema["$defs"]["TrackingConfig"]["properties"]
     assert tracker["device"]["enum"] == ["auto", "cpu", "cuda"]
     assert "posenet" in tracker["model"]["enum"] and "pose-detector" not in tracker["model"]["enum"]
     assert schema["$defs"]["Hud"]["properties"]["pip_size"]["maximum"] == 1
@@ -198,9 +200,7 @@ def test_components_mirror_the_runtime_configs() -> None:
     def defaults(cls: type) -> dict:
         return {f.name: f.default for f in dataclasses.fields(cls)}
 
-    tracking = defaults(TrackingConfig)
-    del tracking["source"]  # the camera entity's Source component holds it
-    assert defaults(Tracker) == tracking
+    assert COMPONENTS["tracker"] is TrackingConfig  # the runtime type itself
     assert defaults(Filter) == defaults(FilterConfig)
 
 
@@ -251,7 +251,7 @@ def test_update_keeps_comments_and_layout(tmp_path: Path) -> None:
     player = load_scene(path).entity("player").get(Character)
     assert (player.scale, player.preset, player.root_motion_scale) == (1.25, None, 0.5)
     assert load_scene(path).entity("sprite").get(Character).mirror is False
-    assert scene.first(Filter).beta == 60.0 and scene.first(Tracker).model == "posenet"
+    assert scene.first(Filter).beta == 60.0 and scene.first(TrackingConfig).model == "posenet"
 
 
 def test_update_adds_a_component_table_and_edits_inline_tables(tmp_path: Path) -> None:

@@ -15,12 +15,12 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from posetrack.cache import cache_dir
+from posetrack.downloads.cache import cache_dir
+from posetrack.downloads.fetch import say
+from posetrack.downloads.samples import sample_path
 from posetrack.errors import UnsupportedModelError
-from posetrack.fetch import say
 from posetrack.models.tfjs_onnx import convert_tfjs
 from posetrack.models.zoo_tfjs import TFJS_MODELS, fetch_tfjs, tfjs_onnx_path
-from posetrack.samples import sample_path
 
 REFERENCE_DIR = Path(__file__).parent / "tfjs_reference"
 REFERENCE_SCRIPT = Path(__file__).parent / "tfjs_reference.js"

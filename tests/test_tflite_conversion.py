@@ -18,6 +18,7 @@ import tflite
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 from tflite.BuiltinOperator import BuiltinOperator
 
+from posetrack.downloads.samples import sample_path
 from posetrack.errors import UnsupportedModelError
 from posetrack.models.tflite_onnx import (
     SUPPORTED_OPERATORS,
@@ -28,7 +29,6 @@ from posetrack.models.tflite_onnx import (
     read_tflite,
 )
 from posetrack.models.zoo import source_path
-from posetrack.samples import sample_path
 
 LANDMARK_MODELS = ("blazepose-full", "blazepose-lite", "blazepose-heavy")
 NPM_MODELS = ("blazepose-lite", "blazepose-heavy")  # packaged on npm only

@@ -1,7 +1,7 @@
 """`posetrack track`, run as a user runs it, writes the documented stream and agrees with MediaPipe.
 
 The command runs in a subprocess on real footage (the Sports2D clip, OpenCV's messi5.jpg); the
-JSONL it writes is checked against the contract in DESIGN.md, then compared keypoint by keypoint
+JSONL it writes is checked against the contract in README.md, then compared keypoint by keypoint
 (matched by name) with MediaPipe's own pipeline on the same frames, same weights.
 """
 

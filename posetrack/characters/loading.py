@@ -73,7 +73,7 @@ def _skeleton(actor: Actor, preset: str | RigPreset | None, what: str) -> Skelet
 
 def _load_gltf(path: Path) -> PandaNode:
     try:
-        import gltf
+        import gltf  # lazy: an optional package, needed for .gltf/.glb only
     except ImportError as e:
         raise PosetrackError(
             f"cannot load {path}: glTF characters need the panda3d-gltf package "

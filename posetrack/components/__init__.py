@@ -6,7 +6,7 @@ from posetrack.components.pose import PoseEstimate, PoseResult
 from posetrack.components.roi import RegionOfInterest
 from posetrack.components.tracker import (
     StageTimes,
-    TrackerConfig,
+    TrackingConfig,
     TrackingState,
     TrackingStatus,
 )
@@ -20,7 +20,7 @@ __all__ = [
     "PoseResult",
     "RegionOfInterest",
     "StageTimes",
-    "TrackerConfig",
+    "TrackingConfig",
     "TrackingState",
     "TrackingStatus",
 ]

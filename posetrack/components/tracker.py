@@ -1,10 +1,13 @@
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
+from posetrack.components.fields import setting
 from posetrack.components.roi import RegionOfInterest
 
-Backend = Literal["auto", "gpu", "cpu"]
-Device = Literal["auto", "cpu", "cuda"]
+Backend = Literal["auto", "gpu", "cpu"]  # where a stage runs; auto: by the GL renderer
+Device = Literal["auto", "cpu", "cuda"]  # where ONNX Runtime runs the model
+BACKENDS: tuple[str, ...] = get_args(Backend)
+DEVICES: tuple[str, ...] = get_args(Device)
 # What the tracker is doing: "starting" (no frame yet), "tracking" (a pose on the newest frame),
 # "no_person" (nobody in view), "lost" (a stage failed on the newest frame: no pose given),
 # "ended" (the source will give no more frames: end of a clip, camera unplugged).
@@ -12,14 +15,33 @@ StatusState = Literal["starting", "tracking", "no_person", "lost", "ended"]
 
 
 @dataclass
-class TrackerConfig:
-    """What to track with; the entity holding it is the tracker."""
+class TrackingConfig:
+    """What to track with; the entity holding it is the tracker.
 
-    model: str = "blazepose-full"
-    device: Device = "auto"
-    preprocess: Backend = "auto"
-    decode: Backend = "auto"
-    smooth: bool = True
+    The one settings type of the tracker: `posetrack.init(base, **fields)` takes its fields as
+    keyword arguments, each is also the PRC variable `posetrack-<field>` (plugin/config.py),
+    `posetrack track` derives its options from them, a scene's `[entity.tracker]` table is this
+    type, and docs/config.md is generated from it.
+    """
+
+    source: str = setting(
+        "webcam:0",
+        "camera webcam:N, a video, an image, a folder of images, or sample:NAME",
+        scene=False,
+    )
+    model: str = setting("blazepose-full", "pose model of posetrack.models.zoo",
+                         choices="pose_models")  # fmt: skip
+    device: Device = setting("auto", "where ONNX Runtime runs the model: cuda if it can, else cpu")
+    preprocess: Backend = setting(
+        "auto", "crop/resize: compute shader (gpu) or OpenCV (cpu); auto: by the GL renderer"
+    )
+    decode: Backend = setting(
+        "auto", "heatmap decode: compute shader (gpu) or numpy (cpu); auto: by the GL renderer"
+    )
+    smoothing: bool = setting(True, "One Euro filter on the tracked pose before characters read it")
+    max_poses: int = setting(
+        1, "people reported per frame by multi-person models (PoseNet, MoveNet MultiPose)", ge=1
+    )
 
 
 @dataclass

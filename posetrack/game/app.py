@@ -14,7 +14,9 @@ import esper
 from panda3d.core import ClockObject, Filename, load_prc_file_data
 
 from posetrack.errors import PosetrackError
-from posetrack.game.settings import HEADLESS_FPS, GameSettings, parse_args, settings_from_args
+from posetrack.game.options import parse_args, settings_from_args
+from posetrack.game.play import DemoGame
+from posetrack.game.settings import HEADLESS_FPS, GameSettings
 
 log = logging.getLogger("posetrack")
 WORLD = "posetrack-demo"  # the esper world the game's entities live in
@@ -25,7 +27,7 @@ def _configure_panda(settings: GameSettings) -> None:
     w, h = settings.window
     prc = f"win-size {w} {h}\nwindow-title posetrack demo\nprint-pipe-types false\n"
     if settings.offscreen:
-        from posetrack.gpu.context import HEADLESS_PRC
+        from posetrack.stages.gpu_context import HEADLESS_PRC  # lazy: offscreen runs only
 
         # Mesa's EGL must use the surfaceless platform (no display server) unless told otherwise
         os.environ.setdefault("EGL_PLATFORM", "surfaceless")
@@ -40,7 +42,7 @@ class DemoApp:
 
     def __init__(self, settings: GameSettings) -> None:
         _configure_panda(settings)
-        from direct.showbase.ShowBase import ShowBase
+        from direct.showbase.ShowBase import ShowBase  # lazy: after the PRC above is loaded
 
         self.settings = settings
         try:
@@ -58,8 +60,6 @@ class DemoApp:
             clock.set_mode(ClockObject.M_non_real_time)
             clock.set_frame_rate(HEADLESS_FPS)
         esper.switch_world(WORLD)
-        from posetrack.game.play import DemoGame
-
         self.game = DemoGame(self.base, settings)
         self.base.exitFunc = self.close
 

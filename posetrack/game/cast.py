@@ -15,6 +15,8 @@ from pathlib import Path
 
 import esper
 
+from posetrack.characters import build_mannequin, load_preset, skeleton_from_actor
+from posetrack.characters.loading import load_character
 from posetrack.components import PoseResult
 from posetrack.components.character import FilterConfig, FilteredPose
 from posetrack.components.scene import Character
@@ -26,16 +28,11 @@ def load_player(character: Character) -> tuple[object, object]:
     posetrack.characters.loading (`kind` already absolute: scene_link resolves it). Raises
     PosetrackError when the model cannot be used."""
     if character.kind == "mannequin":
-        from posetrack.characters import build_mannequin, skeleton_from_actor
-
         actor = build_mannequin()
         return actor, skeleton_from_actor(actor)
-    from posetrack.characters.loading import load_character
 
     preset: object = character.preset
     if isinstance(preset, str) and preset.endswith(".toml"):
-        from posetrack.characters import load_preset
-
         preset = load_preset(preset)
     path = Path(character.kind)
     return load_character(str(path), preset, base_dir=path.parent)

@@ -8,6 +8,7 @@ from typing import Any
 from panda3d.core import CardMaker, NodePath, TextNode
 
 from posetrack.components.character import FilterConfig
+from posetrack.game.scene_link import save_fields
 from posetrack.game.session import MODELS
 
 
@@ -57,10 +58,10 @@ class EditorPanel:
     # -- fields --------------------------------------------------------------------------
     def _fields(self) -> list[Field]:
         g = self.game
-        s = g.session.settings
+        s = g.session.config
 
         def filt() -> FilterConfig:
-            return s.filter or FilterConfig()
+            return g.session.filter_values or FilterConfig()
 
         def set_filter(**changes: float) -> None:
             g.session.set_filter(replace(filt(), **changes))
@@ -167,7 +168,6 @@ class EditorPanel:
         """Write the fields to the scene file the game was started from."""
         if not self.visible:
             return
-        from posetrack.game.scene_link import save_fields
 
         path = self.game.settings.scene
         try:

@@ -21,7 +21,9 @@ class HudData:
 
     fps: float = 0.0
     stages_ms: dict[str, float] = field(default_factory=dict)
-    latency_ms: float | None = None  # capture timestamp -> joints applied
+    latency_ms: float | None = None  # capture timestamp -> joints applied, median
+    latency_p95_ms: float | None = None  # its 95th percentile
+    dropped: int = 0  # frames the tracker skipped for a newer one (live hand-over)
     confidence: float | None = None  # the tracked pose's score
     model: str = ""
     backends: dict[str, str] = field(default_factory=dict)
@@ -58,9 +60,11 @@ def perf_lines(d: HudData, flags: HudFlags | None = None) -> list[str]:
     chosen = ", ".join(f"{k} {v}" for k, v in d.backends.items() if k != "gl_renderer")
     lines.append(f"backends  {chosen or '-'}")
     latency = "-" if d.latency_ms is None else f"{d.latency_ms:.0f} ms"
+    if d.latency_p95_ms is not None:
+        latency += f" (p95 {d.latency_p95_ms:.0f})"
     conf = "-" if d.confidence is None else f"{d.confidence:.2f}"
     if flags.latency:
-        lines.append(f"latency   {latency}  (capture -> joints)")
+        lines.append(f"latency   {latency}  capture -> joints, {d.dropped} dropped")
     switches = f"smoothing {'on' if d.smoothing else 'off'}   mirror {'on' if d.mirror else 'off'}"
     lines.append(f"confidence {conf}   {switches}" if flags.confidence else switches)
     for stage in STAGES if flags.stages else ():

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 from panda3d.core import CardMaker, NodePath, SamplerState, TextNode, Texture
 
+from posetrack.cli.overlay import draw_poses
 from posetrack.components import PoseResult
-from posetrack.overlay import draw_poses
 
 PIP_WIDTH_PX = 384  # texture width: the picture is ~0.22 of a 1280-px screen, so ~1:1 texels
 

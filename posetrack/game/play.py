@@ -1,6 +1,15 @@
 """The demo game itself: characters bound to the tracker, the rules, HUD, PiP, keys, editor.
 
 Per frame (one task): tracking step -> retarget -> animate -> touches -> targets, PiP, HUD.
+
+The demo builds its tracker with the public PoseTrackingSystem (session.py) and its characters
+with the public stage processors (RetargetSystem, AnimateSystem, CharacterBinding), but not
+through `posetrack.init()` + `drive()`, because the public API cannot yet do four things the
+demo needs: drive the 2D sprite (drive() takes a skinned Actor), give one character its own
+smoothing (cast.CharacterFeed), keep the characters bound while the tracker is rebuilt on a
+model or backend switch (keys M and B), and play a clip in lockstep with the headless fixed
+clock (one clip frame per game frame, so screenshots repeat exactly). Each belongs in the
+public API; until then they are wired here.
 """
 
 import statistics
@@ -16,6 +25,7 @@ from panda3d.core import ClockObject
 from posetrack.characters import SpriteCharacter
 from posetrack.components import CameraFrame
 from posetrack.components.character import CharacterBinding
+from posetrack.components.tracker import BACKENDS
 from posetrack.errors import PosetrackError
 from posetrack.game import keys
 from posetrack.game.cast import load_player, place_player, place_sprite
@@ -25,12 +35,13 @@ from posetrack.game.pip import PictureInPicture, pip_image
 from posetrack.game.probe import PoseProbe, Report
 from posetrack.game.reload import SceneReloader, apply_live
 from posetrack.game.report import print_summary, record_frame
-from posetrack.game.session import BACKENDS, MODELS, TrackerSession
+from posetrack.game.session import MODELS, TrackerSession
 from posetrack.game.settings import GameSettings
-from posetrack.game.source import open_game_source
+from posetrack.game.source import DEFAULT_CLIP, open_game_source
 from posetrack.game.targets import Reach, TargetGame
 from posetrack.game.world import Stage
 from posetrack.retarget import RetargetConfig
+from posetrack.stages.gpu_context import GpuContext
 from posetrack.systems.animate import AnimateSystem
 from posetrack.systems.retarget import RetargetSystem
 
@@ -63,12 +74,12 @@ class DemoGame(DirectObject):
         self.sprite = SpriteCharacter(self.sprite_holder)
         self.focus = "mannequin"
         # tracking: the window's own GL context is lent to the GPU paths
-        from posetrack.gpu.context import GpuContext
 
         self._source_spec = settings.source
         self._first_source = True
-        self.session = TrackerSession(self._open_source, GpuContext.from_showbase(base),
-                                      settings.track)  # fmt: skip
+        self.session = TrackerSession(
+            self._open_source, GpuContext.from_showbase(base), settings.track, settings.filter
+        )
         self.retarget_config = RetargetConfig(mirror=settings.mirror)
         self.sprite_config = RetargetConfig(mirror=settings.sprite.mirror)
         self.bindings = [
@@ -114,8 +125,6 @@ class DemoGame(DirectObject):
             print(f"posetrack-demo: {notice}", flush=True)
             self._notice = notice
         if self._source_spec is None and notice:
-            from posetrack.game.source import DEFAULT_CLIP
-
             self._source_spec = DEFAULT_CLIP  # no camera now: rebuilds reopen the clip
         self._first_source = False
         return source
@@ -127,7 +136,7 @@ class DemoGame(DirectObject):
             "help": self.help.toggle,
             "model": lambda: self._schedule("model"),
             "backend": lambda: self._schedule("backend"),
-            "smoothing": lambda: self.session.set_smoothing(not self.session.settings.smoothing),
+            "smoothing": lambda: self.session.set_smoothing(not self.session.config.smoothing),
             "mirror": self.toggle_mirror,
             "character": self.toggle_focus,
             "pip": lambda: self.pip.show(self.pip.root.is_hidden()),
@@ -144,23 +153,23 @@ class DemoGame(DirectObject):
 
     # -- actions -------------------------------------------------------------------------
     def _schedule(self, what: str) -> None:
-        s = self.session.settings
+        s = self.session.config
         if what == "model":
             s.model = MODELS[(MODELS.index(s.model) + 1) % len(MODELS)] if s.model in MODELS \
                 else MODELS[0]  # fmt: skip
             self.hud.notice = f"loading model {s.model} ..."
         else:
-            s.backend = BACKENDS[(BACKENDS.index(s.backend) + 1) % len(BACKENDS)]
-            self.hud.notice = f"switching to the {s.backend} backend ..."
+            s.preprocess = s.decode = BACKENDS[(BACKENDS.index(s.preprocess) + 1) % len(BACKENDS)]
+            self.hud.notice = f"switching to the {s.preprocess} backend ..."
         self._pending = what
 
     def rebuild(self) -> None:
         """Rebuild the tracker from the session's settings; rebind the characters."""
         self.session.build()
         self.bind_trackers()
-        s = self.session.settings
+        s = self.session.config
         self.hud.notice = self.session.error and f"{s.model}: {self.session.error}" or \
-            f"model {s.model}, backend {s.backend}"  # fmt: skip
+            f"model {s.model}, backend {s.preprocess}"  # fmt: skip
 
     def bind_trackers(self) -> None:
         """Each character reads its own feed (per-character smoothing) or the tracker's pose
@@ -224,7 +233,7 @@ class DemoGame(DirectObject):
             self.reloader.poll(time.perf_counter())
         self.session.process()
         if self.session.tracker is not None:
-            base = self.session.settings.filter_config()
+            base = self.session.filter_config()
             for feed in self.feeds:
                 if feed is not None:
                     feed.process(self.session.tracker.entity, base)
@@ -280,11 +289,13 @@ class DemoGame(DirectObject):
         return HudData(
             fps=fps,
             stages_ms={**(times.ms if times is not None else {}), **self._extra_ms},
-            latency_ms=statistics.fmean(self._latency) if self._latency else None,
+            latency_ms=statistics.median(self._latency) if self._latency else None,
+            latency_p95_ms=_p95(self._latency),
+            dropped=self.session.dropped_frames,
             confidence=result.poses[0].score if result is not None and result.poses else None,
-            model=self.session.settings.model,
+            model=self.session.config.model,
             backends=self.session.backends,
-            smoothing=self.session.settings.smoothing,
+            smoothing=self.session.config.smoothing,
             mirror=self.retarget_config.mirror,
             source=self.session.source_description,
             score=state.score, touches=state.touches, misses=state.misses,
@@ -306,3 +317,8 @@ class DemoGame(DirectObject):
             if esper.entity_exists(entity):
                 esper.delete_entity(entity, immediate=True)
         self.sprite.close()
+
+
+def _p95(values: deque[float]) -> float | None:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else None

@@ -3,6 +3,7 @@ without restarting tracking; an invalid save shows its problems and keeps the la
 
 from typing import Any
 
+from posetrack.game.cast import CharacterFeed, overrides
 from posetrack.game.scene_link import apply_scene
 from posetrack.game.settings import GameSettings
 from posetrack.scene import SceneWatcher
@@ -35,13 +36,15 @@ class SceneReloader:
         game.rules.rules = fresh.rules
         # the model or backend changed, or the source: rebuild the tracker; else tracking goes
         # on untouched (a loop change is set on the running clip)
-        rebuild = (fresh.track.model, fresh.track.backend) != (old.model, old.backend)
-        old.model, old.backend = fresh.track.model, fresh.track.backend
+        paths = ("model", "preprocess", "decode")
+        rebuild = any(getattr(fresh.track, name) != getattr(old, name) for name in paths)
+        for name in paths:
+            setattr(old, name, getattr(fresh.track, name))
         rebuild |= _apply_source(game, fresh)
         if rebuild:
             game.rebuild()
-        game.session.settings.smoothing = fresh.track.smoothing
-        game.session.set_filter(fresh.track.filter)
+        game.session.config.smoothing = fresh.track.smoothing
+        game.session.set_filter(fresh.filter)
         game.hud.notice = "; ".join([f"reloaded {game.settings.scene.name}", *notes])
 
     def _failed(self, problems: list) -> None:
@@ -74,7 +77,6 @@ def apply_live(game: Any, fresh: GameSettings) -> list[str]:
     root motion; the sprite's place and size), per-character smoothing. Called at start (with
     the game's own settings) and on each reload. Returns notices for the HUD (a model that
     could not be loaded)."""
-    from posetrack.game.cast import CharacterFeed, overrides
 
     settings, notes = game.settings, []
     settings.hud = fresh.hud

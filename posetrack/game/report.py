@@ -23,7 +23,7 @@ def print_summary(game: Any, screenshot: Path | None) -> None:
     state = game.rules.state
     texts = game.hud.texts
     Report.line("summary", **game.report.summary_fields(), score=state.score,
-                touches=state.touches, misses=state.misses, model=game.session.settings.model,
+                touches=state.touches, misses=state.misses, model=game.session.config.model,
                 backends=game.session.backends, state=game.session.health.state,
                 pip_frames=game.pip.frames, hud=texts, tracker_builds=game.session.builds,
                 scene_reloads=game.reloader.reloads if game.reloader else 0,

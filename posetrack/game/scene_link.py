@@ -1,10 +1,15 @@
 """The demo's link to scene files (posetrack.scene): where its settings come from and where the
 editor saves them."""
 
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from posetrack.components import scene as parts
+from posetrack.components.character import FilterConfig
 from posetrack.game.settings import GameSettings
+from posetrack.game.targets import Rules
+from posetrack.scene import load_scene, update_scene_file
 
 DEMO_SCENE = Path(__file__).resolve().parent.parent / "assets" / "scenes" / "demo.toml"
 
@@ -16,18 +21,12 @@ def default_scene() -> Path:
 
 def settings_from_scene(path: Path) -> GameSettings:
     """GameSettings from a scene file (raises SceneError, every problem listed, on a bad one)."""
-    from posetrack.scene import load_scene
 
     return apply_scene(GameSettings(), load_scene(path))
 
 
 def apply_scene(settings: GameSettings, scene: Any) -> GameSettings:
     """Copy what the scene's components (posetrack.components.scene) say onto `settings`."""
-    from dataclasses import asdict, replace
-
-    from posetrack.components import scene as parts
-    from posetrack.components.character import FilterConfig
-    from posetrack.game.targets import Rules
 
     source = _first(scene, parts.Source)
     if source is not None:
@@ -35,14 +34,13 @@ def apply_scene(settings: GameSettings, scene: Any) -> GameSettings:
         camera = source.uri.strip().lower().startswith("webcam")
         settings.source = None if camera and source.fallback else _resolve_source(scene, source.uri)
         settings.loop = source.loop
-    tracker = _first(scene, parts.Tracker)
+    tracker = _first(scene, parts.TrackingConfig)
     if tracker is not None:
-        settings.track.model = tracker.model
-        settings.track.backend = tracker.preprocess
-        settings.track.smoothing = tracker.smoothing
+        # the demo runs preprocess and decode on one path (key B switches both)
+        settings.track = replace(tracker, source=settings.track.source, decode=tracker.preprocess)
     smoothing = _first(scene, parts.Filter)
     if smoothing is not None:
-        settings.track.filter = FilterConfig(**asdict(smoothing))
+        settings.filter = FilterConfig(**asdict(smoothing))
     # the 3D character: the first character that is not the sprite (mannequin or a model file)
     character = _first(scene, parts.Character, lambda c: c.kind != "sprite")
     if character is not None:
@@ -97,7 +95,6 @@ def _first(scene: Any, kind: type, accept: Any = None) -> Any:
 def save_fields(path: Path, values: dict[str, Any]) -> str:
     """Write `values` ({field path: value}) into the scene file, keeping its comments; returns
     a one-line result for the HUD."""
-    from posetrack.scene import update_scene_file
 
     update_scene_file(path, values)
     return f"saved {len(values)} fields to {path.name}"

@@ -9,31 +9,22 @@ from dataclasses import dataclass
 
 import esper
 
-from posetrack.components import PoseResult, StageTimes
+from posetrack.components import PoseResult, StageTimes, TrackingConfig
 from posetrack.components.character import FilterConfig, FilteredPose
 from posetrack.errors import PosetrackError
-from posetrack.sources import FrameSource
+from posetrack.stages.sources import FrameSource
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 
 log = logging.getLogger("posetrack")
 
 # The models the demo cycles through (key M): the default first, then the TF.js family.
 MODELS = ("blazepose-full", "posenet", "movenet-lightning", "movenet-thunder")
-BACKENDS = ("auto", "gpu", "cpu")  # key B: the preprocess and decode paths together
 
 
-@dataclass
-class TrackSettings:
-    """What the tracker runs; the editor and the keys change these."""
-
-    model: str = "blazepose-full"
-    backend: str = "auto"  # preprocess and decode: auto | gpu | cpu
-    smoothing: bool = True
-    filter: FilterConfig | None = None  # the One Euro values; None: the defaults
-
-    def filter_config(self) -> FilterConfig:
-        base = self.filter or FilterConfig()
-        return base if self.smoothing else FilterConfig(**{**vars(base), "mode": "none"})
+def filter_config(config: TrackingConfig, values: FilterConfig | None) -> FilterConfig:
+    """The One Euro values (None: the defaults), or pass-through when smoothing is off."""
+    base = values or FilterConfig()
+    return base if config.smoothing else FilterConfig(**{**vars(base), "mode": "none"})
 
 
 @dataclass
@@ -54,11 +45,16 @@ class TrackerSession:
     """
 
     def __init__(
-        self, open_source: Callable[[], FrameSource], gpu_context: object | None, settings
+        self,
+        open_source: Callable[[], FrameSource],
+        gpu_context: object | None,
+        config: TrackingConfig,
+        filter_values: FilterConfig | None = None,
     ) -> None:
         self._open_source = open_source
         self._gpu_context = gpu_context
-        self.settings: TrackSettings = settings
+        self.config = config  # what the tracker runs; the editor and the keys change it
+        self.filter_values = filter_values  # the One Euro values; None: the defaults
         self.tracker: PoseTrackingSystem | None = None
         self.source: FrameSource | None = None  # the tracker's source (a LoopingClip: fed)
         self.error = ""  # why there is no tracker
@@ -73,16 +69,18 @@ class TrackerSession:
         """(Re)build the tracker from `settings`; on failure keep going without one."""
         self.builds += 1
         self.close_tracker()
-        from posetrack.components import TrackerConfig
 
-        s = self.settings
-        config = TrackerConfig(model=s.model, preprocess=s.backend, decode=s.backend,
-                               smooth=s.smoothing)  # fmt: skip
         source = None
         try:
             source = self.source = self._open_source()
             self.tracker = PoseTrackingSystem(
-                source, config, gpu_context=self._gpu_context, filter_config=s.filter_config()
+                source,
+                self.config,
+                gpu_context=self._gpu_context,
+                filter_config=self.filter_config(),
+                # a camera or a paced clip: the live hand-over, as a user's game gets it; the
+                # headless clip in lockstep with the fixed clock: every frame, in order
+                live=source.live,
             )
         except PosetrackError as error:
             if source is not None and self.tracker is None:
@@ -96,14 +94,17 @@ class TrackerSession:
     def set_smoothing(self, on: bool) -> None:
         """Switch the One Euro filter on or off without a rebuild (the filter reads the
         FilterConfig on the tracker entity)."""
-        self.settings.smoothing = on
+        self.config.smoothing = on
         if self.tracker is not None:
-            esper.add_component(self.tracker.entity, self.settings.filter_config())
+            esper.add_component(self.tracker.entity, self.filter_config())
 
     def set_filter(self, config: FilterConfig) -> None:
         """New One Euro values (the editor), applied from the next frame."""
-        self.settings.filter = config
-        self.set_smoothing(self.settings.smoothing)
+        self.filter_values = config
+        self.set_smoothing(self.config.smoothing)
+
+    def filter_config(self) -> FilterConfig:
+        return filter_config(self.config, self.filter_values)
 
     def process(self) -> None:
         """One tracking step (never raises for run-time failures: the tracker degrades)."""
@@ -139,6 +140,10 @@ class TrackerSession:
             return Health("lost", self.error or "no tracker")
         status = self.tracker.status
         return Health(status.state, status.reason)
+
+    @property
+    def dropped_frames(self) -> int:
+        return self.tracker.dropped_frames if self.tracker is not None else 0
 
     @property
     def backends(self) -> dict[str, str]:

@@ -7,8 +7,7 @@ import time
 import numpy as np
 
 from posetrack.errors import SourceError
-from posetrack.sources import FrameSource, open_source
-from posetrack.track import resolve_source
+from posetrack.stages.sources import FrameSource, open_source, resolve_source
 
 log = logging.getLogger("posetrack")
 

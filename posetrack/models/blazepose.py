@@ -3,9 +3,9 @@
 import numpy as np
 
 from posetrack.components import ModelInput, PoseEstimate, RegionOfInterest
-from posetrack.crop import CropSpec
 from posetrack.models.blazepose_landmarks import decode_landmarks, landmark_crop
-from posetrack.models.pose_model import HeatmapOps
+from posetrack.stages.crop_cpu import CropSpec
+from posetrack.stages.decode_cpu import HeatmapOps
 
 
 class BlazePose:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from posetrack.components.roi import RegionOfInterest
-from posetrack.crop import CropSpec, crop_tensor
-from posetrack.geometry import (
+from posetrack.stages.crop_cpu import CropSpec, crop_tensor
+from posetrack.stages.geometry import (
     apply_affine,
     letterbox_matrix,
     roi_from_alignment_points,

@@ -2,7 +2,7 @@
 
 import argparse
 
-from posetrack.fetch import say
+from posetrack.downloads.fetch import say
 from posetrack.models import zoo
 
 

@@ -7,8 +7,9 @@ Single pose: `Identity` [1,1,17,3] = (y, x, score), y and x in [0, 1] of the inp
 import numpy as np
 
 from posetrack.components import ModelInput, PoseEstimate
-from posetrack.geometry import apply_affine
-from posetrack.models.pose_model import FullFrameModel, HeatmapOps
+from posetrack.models.pose_model import FullFrameModel
+from posetrack.stages.decode_cpu import HeatmapOps
+from posetrack.stages.geometry import apply_affine
 
 MIN_POSE_SCORE = 0.25  # tfjs-models pose-detection MoveNet minPoseScore default
 

@@ -9,10 +9,10 @@ candidate search runs on the GPU path and whose short candidate list is finished
 import numpy as np
 
 from posetrack.components import ModelInput, PoseEstimate
-from posetrack.geometry import apply_affine
-from posetrack.heatmap_decode import sigmoid
-from posetrack.models.pose_model import FullFrameModel, HeatmapOps
+from posetrack.models.pose_model import FullFrameModel
 from posetrack.models.posenet_decode import decode_multiple
+from posetrack.stages.decode_cpu import HeatmapOps, sigmoid
+from posetrack.stages.geometry import apply_affine
 
 OUTPUT_STRIDE = 16  # this PoseNet's stride: heatmap side = (385 - 1) / 16 + 1 = 25
 ROOT_SCORE = 0.5  # TF.js decodeMultiplePoses scoreThreshold default: a root part's minimum

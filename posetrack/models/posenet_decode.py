@@ -6,15 +6,15 @@ Model outputs, for a heatmap of H x W cells and K = 17 COCO keypoints:
 - displacements_fwd / displacements_bwd [H, W, 2E]: for the E = 16 edges of the part tree, y
   then x, pointing parent -> child (fwd) and child -> parent (bwd).
 A keypoint is `argmax_cell * output_stride + offset[cell]`, in the model input's pixels.
-The single-person decode is posetrack.heatmap_decode.posenet_keypoints (and its GPU twin).
+The single-person decode is posetrack.stages.decode_cpu.posenet_keypoints (and its GPU twin).
 """
 
 import heapq
-from dataclasses import dataclass
 
 import numpy as np
 
 from posetrack.models.skeletons import COCO_17
+from posetrack.stages.decode_cpu import Candidate, local_maxima
 
 # TF.js posenet's poseChain: the part tree, parent -> child, walked from any root part
 _CHAIN = (
@@ -26,47 +26,13 @@ _CHAIN = (
     ("right_knee", "right_ankle"),
 )  # fmt: skip
 EDGES: tuple[tuple[int, int], ...] = tuple((COCO_17.index(a), COCO_17.index(b)) for a, b in _CHAIN)
-LOCAL_MAXIMUM_RADIUS = 1  # TF.js kLocalMaximumRadius: a 3 x 3 window decides a candidate
 OFFSET_REFINE_STEPS = 2  # TF.js offsetRefineStep in traverseToTargetKeypoint
-
-
-@dataclass
-class Candidate:
-    """A part-score local maximum: a possible root of a pose."""
-
-    score: float
-    y: int
-    x: int
-    part: int
 
 
 def keypoint_at(offsets: np.ndarray, y: int, x: int, part: int, stride: int) -> np.ndarray:
     """Image (x, y) of `part` seen from heatmap cell (y, x)."""
     k = offsets.shape[2] // 2
     return np.array([x * stride + offsets[y, x, part + k], y * stride + offsets[y, x, part]])
-
-
-def local_maxima(scores: np.ndarray, threshold: float) -> list[Candidate]:
-    """Cells whose score >= threshold and no neighbour in the 3 x 3 window is strictly higher
-    (TF.js buildPartWithScoreQueue: plateaus give several candidates), ordered by score
-    descending, then part, y, x (the order decode_multiple's heap takes them in)."""
-    r = LOCAL_MAXIMUM_RADIUS
-    padded = np.pad(scores, ((r, r), (r, r), (0, 0)), constant_values=-np.inf)
-    height, width, _ = scores.shape
-    window_max = np.max(
-        [
-            padded[dy : dy + height, dx : dx + width]
-            for dy in range(2 * r + 1)
-            for dx in range(2 * r + 1)
-        ],
-        axis=0,
-    )
-    ys, xs, parts = np.nonzero((scores >= threshold) & (scores >= window_max))
-    found = [
-        Candidate(float(scores[y, x, p]), int(y), int(x), int(p))
-        for y, x, p in zip(ys, xs, parts, strict=True)
-    ]
-    return sorted(found, key=lambda c: (-c.score, c.part, c.y, c.x))
 
 
 def decode_multiple(

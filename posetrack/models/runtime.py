@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from posetrack.components.tracker import Device
+from posetrack.components.tracker import DEVICES, Device
 from posetrack.errors import ModelError
 
 _QUIET = 4  # ORT severity FATAL: hides the multi-line CUDA load errors while we probe
@@ -38,7 +38,7 @@ class OrtModel:
     """One ONNX Runtime session: construct, `run()`, `close()`."""
 
     def __init__(self, path: Path, device: Device = "auto", threads: int = 0) -> None:
-        if device not in ("auto", "cpu", "cuda"):
+        if device not in DEVICES:
             raise ModelError(f"unknown device {device!r}: use auto, cpu or cuda")
         self.path = path
         self.notice = ""  # one line saying which provider runs and why, empty if obvious

@@ -8,9 +8,9 @@ one is re-used offline.
 from dataclasses import dataclass
 from pathlib import Path
 
-from posetrack.cache import cache_dir
+from posetrack.downloads.cache import cache_dir
+from posetrack.downloads.fetch import PackagedFile, convert_once, fetch_files, sha256_of
 from posetrack.errors import ModelError
-from posetrack.fetch import PackagedFile, convert_once, fetch_files, sha256_of
 from posetrack.models.skeletons import BLAZEPOSE_33
 from posetrack.models.zoo_tfjs import TFJS_MODELS, TfjsModelSpec, cached_tfjs_onnx, tfjs_onnx_path
 

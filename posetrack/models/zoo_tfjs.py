@@ -18,9 +18,9 @@ Input/output facts (measured; docs/tfjs-conversion.md):
 from dataclasses import dataclass
 from pathlib import Path
 
-from posetrack.cache import cache_dir
+from posetrack.downloads.cache import cache_dir
+from posetrack.downloads.fetch import PackagedFile, convert_once, fetch_files
 from posetrack.errors import ModelError
-from posetrack.fetch import PackagedFile, convert_once, fetch_files
 from posetrack.models.skeletons import COCO_17
 
 # bump when the converter's output changes, so cached conversions are redone

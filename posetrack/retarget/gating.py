@@ -1,4 +1,8 @@
-"""Confidence gating: a bone that loses its keypoints holds, then relaxes to rest."""
+"""Confidence gating: a bone that loses its keypoints holds, then relaxes to rest.
+
+`Gate` keeps one value per name (the sprite's bone directions, the root position); `BoneGate`
+keeps the rotations of a whole rig as arrays, one row per bone, for the 3D solver.
+"""
 
 from dataclasses import dataclass, field
 
@@ -60,3 +64,34 @@ class Gate:
         if over <= 0:
             return 0.0
         return min(1.0, over / max(1, self.config.relax_frames))
+
+
+@dataclass
+class BoneGate:
+    """Hold/relax state of a rig's bone rotations, one row per bone: `Gate`'s rules as arrays."""
+
+    config: GateConfig
+    held: np.ndarray  # (n, 4) last observed rotation of each bone
+    seen: np.ndarray  # (n,) bool: observed at least once
+    lost_frames: np.ndarray  # (n,) frames since each bone was last observed
+
+    @classmethod
+    def empty(cls, config: GateConfig, bones: int) -> "BoneGate":
+        """Nothing seen yet (held rows are identities, so easing them stays finite)."""
+        held = np.tile(quat.identity(), (bones, 1))
+        return cls(config, held, np.zeros(bones, bool), np.zeros(bones, np.int64))
+
+    def observed(self, mask: np.ndarray, values: np.ndarray) -> None:
+        """Record fresh rotations for the bones in `mask` (rows of `values`)."""
+        self.held[mask] = values[mask]
+        self.seen[mask] = True
+        self.lost_frames[mask] = 0
+
+    def missing(self, mask: np.ndarray, rest: np.ndarray) -> np.ndarray:
+        """Targets (n, 4): the bones in `mask` have no observation this frame and hold, then
+        ease toward `rest` (rows never seen go straight to rest); other rows are `rest`."""
+        easing = mask & self.seen
+        self.lost_frames[easing] += 1
+        over = self.lost_frames - self.config.hold_frames
+        t = np.where(over <= 0, 0.0, np.minimum(1.0, over / max(1, self.config.relax_frames)))
+        return np.where(easing[:, None], quat.slerp(self.held, rest, t), rest)

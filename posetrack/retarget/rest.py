@@ -3,15 +3,33 @@
 `RestPose` carries the same fields as posetrack.characters.skeleton.Skeleton (canonical VRM
 names, parents, world rest positions with Z up and the character facing -Y, world rest
 rotations (w, x, y, z)); `RestPose.from_skeleton(obj)` joins any object with those fields.
+`RestPose.arrays` holds the same rest pose as arrays, one row per bone, parents first.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from posetrack.retarget import quat
 from posetrack.retarget.limbs import BONES, FORWARD, LIMBS, UP
+
+
+@dataclass(frozen=True)
+class RigArrays:
+    """A rest pose as arrays with one row per bone, parents first (for whole-rig math).
+
+    Row n, one past the last bone, is the identity rotation: the root's "parent".
+    """
+
+    order: tuple[str, ...]  # bone of each row
+    row: dict[str, int]  # row of each bone
+    parent: np.ndarray  # (n,) row of each bone's parent; n for the root
+    depth: np.ndarray  # (n,) how many bones are above each one
+    rest_world: np.ndarray  # (n + 1, 4) rest world rotations
+    rest_world_inverse: np.ndarray  # (n + 1, 4) their inverses
+    rest_local: np.ndarray  # (n, 4) rest rotation relative to the parent's rest frame
 
 
 @dataclass
@@ -55,6 +73,21 @@ class RestPose:
             raise ValueError(
                 f"rest pose lacks bones {missing}; it has {sorted(self.rest_positions)}"
             )
+
+    @cached_property
+    def arrays(self) -> RigArrays:
+        """This rest pose as arrays (computed once: change a RestPose by making a new one)."""
+        order = tuple(_parents_first(self))
+        row = {b: i for i, b in enumerate(order)}
+        n = len(order)
+        parent = np.array([row.get(self.parents.get(b), n) for b in order])
+        depth = np.zeros(n, dtype=np.int64)
+        for i, p in enumerate(parent):
+            depth[i] = 0 if p == n else depth[p] + 1
+        world = np.array([self.rest_world_quats[b] for b in order] + [quat.identity()])
+        inverse = quat.inverse(world)
+        local = quat.mul(inverse[parent], world[:n])
+        return RigArrays(order, row, parent, depth, world, inverse, local)
 
     def rest_local(self, bone: str) -> np.ndarray:
         """Rest rotation of `bone` relative to its parent's rest frame."""

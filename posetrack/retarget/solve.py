@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from posetrack.retarget import axes, quat
-from posetrack.retarget.gating import Gate, GateConfig
+from posetrack.retarget.gating import BoneGate, Gate, GateConfig
+from posetrack.retarget.hinges import Hinges, limit, twist_to_hinge
 from posetrack.retarget.limbs import (
     BONES,
     HINGE_BY_LOWER,
@@ -33,19 +34,20 @@ from posetrack.retarget.limbs import (
     Hinge,
     mirror_name,
 )
-from posetrack.retarget.rest import RestPose, _parents_first, forward_kinematics
+from posetrack.retarget.observe import (
+    HEAD_KEYPOINTS,
+    Keypoints,
+    Observation,
+    keypoint_table,
+    observe,
+    padded,
+)
+from posetrack.retarget.rest import RestPose, forward_kinematics
 
-# Hinge twist fades in between these bend angles: below ~5 deg the bend plane of a nearly
-# straight limb is keypoint noise, and by ~20 deg it is well defined (a 25 cm forearm bent 20
-# deg puts the wrist ~8 cm off the line, many times the landmark noise).
-_TWIST_FADE_DEG = (5.0, 20.0)
-# A left-right line shorter than this fraction of the torso (a side view in 2D) has no reliable
-# sign: the torso frame is then treated as unobserved and held.
-_MIN_LATERAL = 0.05
-# Off-plane play of a bent hinge: knees and elbows give ~5 deg of varus/valgus laxity; also
-# several times the ~1 deg that 5 mm of landmark noise tilts a 40 cm shank.
-_HINGE_PLAY_DEG = 5.0
 _LEFT = np.array([1.0, 0.0, 0.0])  # the character's left at rest (it faces -Y, Z up)
+_TORSO_BONES = ("hips", "spine", "chest")  # framed by the hip and shoulder lines
+# The head in 2D is aimed like a limb: its left (+X at rest) along the ear line.
+_HEAD_SOURCE = (("right_ear",), ("left_ear",), HEAD_KEYPOINTS)
 
 
 @dataclass
@@ -74,23 +76,60 @@ class RetargetResult:
     observed: frozenset[str]  # bones aimed from this frame's keypoints (others held/relaxed)
 
 
+@dataclass(frozen=True)
+class _Aim:
+    """Bones aimed along observed vectors in one step (limbs; the head in 2D)."""
+
+    sources: np.ndarray  # (m,) observed-vector row of each bone
+    rest_dir: np.ndarray  # (m, 3) the direction each bone turns onto its observed vector
+    limits: Hinges | None  # hinge lower bones: flexion clamped before aiming (3D)
+    twists: Hinges | None  # hinge upper bones: twisted toward the lower bone (3D)
+
+
+@dataclass(frozen=True)
+class _Step:
+    """Bones solved together on the way down the rig: each needs only earlier steps."""
+
+    rows: np.ndarray  # the bones' rows (RestPose.arrays order)
+    parents: np.ndarray  # their parents' rows
+    aim: _Aim | None  # None: each bone takes its delta (torso, 3D head) or its gated rotation
+
+
 class Retargeter:
-    """Solves one person onto one rig, frame after frame (it keeps hold/relax state)."""
+    """Solves one person onto one rig, frame after frame (it keeps hold/relax state).
+
+    The rig is solved in a few batched steps (see `_schedule`): bones whose rotation needs
+    no parent's (the torso, the 3D head, held or relaxing bones' local rotations) are placed
+    parents first, and every limb bone with the same number of limb bones above it is aimed
+    at once, so a rig costs about a dozen groups of whole-array operations, not one per bone.
+    """
 
     def __init__(self, rest: RestPose, config: RetargetConfig | None = None) -> None:
         rest.validate()
         self.rest = rest
         self.config = config or RetargetConfig()
-        self._gate = Gate(self.config.gate)
-        self._order = _parents_first(rest)
+        rig = rest.arrays
+        self._canonical = np.array([b in BONES for b in rig.order])
+        self._bone_gate = BoneGate.empty(self.config.gate, len(rig.order))
+        self._gate = Gate(self.config.gate)  # the root position
         self._rest_dir = {b: rest.rest_direction(b) for b in LIMB_BY_BONE}
         self._bend = {h.upper: self._rest_bend(h) for h in HINGES}
+        # observed-vector sources: every limb bone, then the 2D head
+        self._source_bones = tuple(LIMB_BY_BONE) + ("head",)
+        self._sources = [(lb.start, lb.end, lb.start + lb.end) for lb in LIMB_BY_BONE.values()]
+        self._sources.append(_HEAD_SOURCE)
+        self._steps = {planar: self._schedule(planar) for planar in (False, True)}
+        self._torso_rows = np.array([rig.row[b] for b in _TORSO_BONES])
+        self._head_row = rig.row["head"]
         up = rest.centre("leftUpperArm", "rightUpperArm") - rest.centre(
             "leftUpperLeg", "rightUpperLeg"
         )
         p = rest.rest_positions
-        self._rest_hips_frame = quat.from_basis(p["leftUpperLeg"] - p["rightUpperLeg"], up)
-        self._rest_chest_frame = quat.from_basis(p["leftUpperArm"] - p["rightUpperArm"], up)
+        lines = np.array(
+            [p["leftUpperLeg"] - p["rightUpperLeg"], p["leftUpperArm"] - p["rightUpperArm"]]
+        )
+        self._rest_torso_inverse = quat.inverse(quat.from_basis(lines, up))  # hips, chest
+        self._keypoint_tables: dict[tuple[tuple[str, ...], bool], Keypoints] = {}
         self._root_ref: tuple[np.ndarray, float] | None = None
 
     def solve(
@@ -103,77 +142,157 @@ class Retargeter:
         """Targets from one pose: `world` (K, 3) MediaPipe world landmarks drive a 3D solve;
         without them `image` (K, >=2) pixels drive a 2D one; `image` also drives root motion."""
         mirror = self.config.mirror
-        names = axes.mirror_names(tuple(names), mirror)
-        ok = np.asarray(confidence) >= self.config.gate.threshold
         planar = world is None
         source = image if planar else world
         if source is None:
             return self.lost()
+        table = self._keypoint_tables.get((tuple(names), mirror))
+        if table is None:
+            table = keypoint_table(tuple(names), mirror, self._sources)
+            self._keypoint_tables[(tuple(names), mirror)] = table
+        ok = np.concatenate([np.asarray(confidence) >= self.config.gate.threshold, [False, True]])
         conv = axes.image_to_character if planar else axes.world_to_character
-        pts = {n: v for n, v, good in zip(names, conv(source, mirror), ok, strict=True) if good}
-        img = None
-        if image is not None:
-            flat = axes.image_to_character(image, mirror)
-            img = {n: v for n, v, good in zip(names, flat, ok, strict=True) if good}
-        return self._solve(pts, planar, img)
+        points = padded(conv(source, mirror), ok)
+        seen = observe(table, points, ok, planar, self._rest_torso_inverse,
+                       self.config.nose_pitch_deg)  # fmt: skip
+        img = None if image is None else padded(axes.image_to_character(image, mirror), ok)
+        return self._solve(seen, self._root_position(table, img, ok))
 
     def lost(self) -> RetargetResult:
         """Targets for a frame with no person: every bone holds, then relaxes to rest."""
-        return self._solve({}, False, None)
+        return self._solve(None, self._root_position(None, None, None))
 
     def recenter(self) -> None:
         """Take the next frame's hip centre as the root-motion origin."""
         self._root_ref = None
 
-    def _solve(self, pts: dict, planar: bool, img: dict | None) -> RetargetResult:
-        rest, gate = self.rest, self._gate
-        torso = self._torso_deltas(pts)
-        delta: dict[str, np.ndarray] = {}
-        world: dict[str, np.ndarray] = {}
-        local: dict[str, np.ndarray] = {}
-        observed: set[str] = set()
-        for bone in self._order:
-            parent = rest.parents[bone]
-            dp = delta[parent] if parent else quat.identity()
-            wp = world[parent] if parent else quat.identity()
-            d = None
-            if bone in ("hips", "spine", "chest") and torso is not None:
-                share = {"hips": 0.0, "spine": self.config.spine_share, "chest": 1.0}[bone]
-                d = quat.slerp(torso[0], torso[1], share)
-            elif bone == "head":
-                d = self._head_delta(pts, planar, dp)
-            elif bone in LIMB_BY_BONE:
-                d = self._aim(bone, pts, dp, planar)
-            r = rest.rest_world_quats[bone]
-            if d is not None:
-                observed.add(bone)
-                local[bone] = gate.observed(bone, quat.mul(quat.inverse(wp), quat.mul(d, r)))
-            elif bone in BONES:
-                local[bone] = gate.missing_rotation(bone, rest.rest_local(bone))
-            else:  # a rig bone outside the canonical set (e.g. a clavicle): keep it at rest
-                local[bone] = rest.rest_local(bone)
-            world[bone] = quat.normalize(quat.mul(wp, local[bone]))
-            delta[bone] = quat.mul(world[bone], quat.inverse(r))
-        root = self._root_position(img)
+    def _solve(self, seen: Observation | None, root: np.ndarray) -> RetargetResult:
+        """Every bone's targets: observed bones aimed, the others held or relaxing (gate)."""
+        rig = self.rest.arrays
+        n = len(rig.order)
+        observed = np.zeros(n, dtype=bool)
+        delta = np.tile(quat.identity(), (n, 1))  # world delta (rotation since rest) per bone
+        if seen is not None:
+            if seen.torso is not None:
+                shares = [0.0, self.config.spine_share, 1.0]  # hips, spine, chest
+                delta[self._torso_rows] = quat.slerp(seen.torso[0], seen.torso[1], shares)
+                observed[self._torso_rows] = True
+            if seen.head is not None:
+                delta[self._head_row] = seen.head
+                observed[self._head_row] = True
+            for step in self._steps[seen.planar]:
+                if step.aim is not None:
+                    observed[step.rows] = seen.seen[step.aim.sources]
+        # unobserved bones: held or relaxing (canonical ones), at rest (the rig's others)
+        fixed = self._bone_gate.missing(self._canonical & ~observed, rig.rest_local)
+        world = self._walk(seen, observed, delta, fixed)
+        rest = rig.rest_world[:n]
+        posed = quat.mul(quat.inverse(world[rig.parent]), quat.mul(delta, rest))
+        local = np.where(observed[:, None], posed, fixed)
+        self._bone_gate.observed(observed, local)
         # every bone of the rig (rig-only ones, e.g. shoulders, at their rest local rotation):
         # the animate stage needs each joint's parent as it is posed now
-        return RetargetResult(local, world, local["hips"], root, frozenset(observed))
+        local_quats = dict(zip(rig.order, local, strict=True))
+        return RetargetResult(
+            local_quats,
+            dict(zip(rig.order, world[:n], strict=True)),
+            local_quats["hips"],
+            root,
+            frozenset(rig.order[i] for i in np.flatnonzero(observed)),
+        )
 
-    def _aim(self, bone: str, pts: dict, dp: np.ndarray, planar: bool) -> np.ndarray | None:
-        """World delta that aims `bone` along its observed limb (None if not observed)."""
-        d = _limb_vector(bone, pts)
-        if d is None:
-            return None
-        hinge = HINGE_BY_LOWER.get(bone)
-        if hinge is not None and self.config.joint_limits and not planar:
-            d = self._limit(hinge, d, dp)
-        swing = quat.from_two_vectors(quat.rotate(dp, self._rest_dir[bone]), d)
-        delta = quat.mul(swing, dp)
-        hinge = HINGE_BY_UPPER.get(bone)
-        lower = None if hinge is None or planar else _limb_vector(hinge.lower, pts)
-        if lower is not None:
-            delta = self._twist_to_hinge(hinge, delta, d, lower)
+    def _walk(
+        self,
+        seen: Observation | None,
+        observed: np.ndarray,
+        delta: np.ndarray,
+        fixed: np.ndarray,
+    ) -> np.ndarray:
+        """World rotations (n + 1, 4), step by step down the rig; fills in the aimed bones'
+        deltas. An observed bone's world rotation is its delta applied to its rest rotation,
+        an unobserved one's its parent's world rotation times its fixed local rotation."""
+        rig = self.rest.arrays
+        world = np.empty((len(rig.order) + 1, 4))
+        world[-1] = quat.identity()
+        for step in self._steps[seen.planar if seen is not None else False]:
+            parent_world = world[step.parents]
+            hit = observed[step.rows]
+            if step.aim is not None and hit.any():
+                parent_delta = quat.mul(parent_world, rig.rest_world_inverse[step.parents])
+                delta[step.rows] = self._aim(step.aim, parent_delta, seen)
+            hit = hit[:, None]
+            first = np.where(hit, delta[step.rows], parent_world)
+            then = np.where(hit, rig.rest_world[step.rows], fixed[step.rows])
+            world[step.rows] = quat.normalize(quat.mul(first, then))
+        return world
+
+    def _aim(self, aim: _Aim, parent_delta: np.ndarray, seen: Observation) -> np.ndarray:
+        """World deltas that aim each bone along its observed vector, starting from its
+        parent's delta (the shortest swing), with the hinge rules in 3D."""
+        turn = quat.to_matrix(parent_delta)  # the parent's delta as a matrix, used thrice
+        v = seen.vectors[aim.sources]
+        h = aim.limits
+        if h is not None and self.config.joint_limits and not seen.planar:
+            v[h.at] = limit(h, v[h.at], turn[h.at])
+        start = (turn @ aim.rest_dir[..., None])[..., 0]
+        delta = quat.mul(quat.from_two_vectors(start, v), parent_delta)
+        h = aim.twists
+        if h is not None and not seen.planar:
+            lower = seen.vectors[h.lower_source]
+            weight = np.where(seen.seen[h.lower_source], 1.0, 0.0)  # the lower bone observed
+            delta[h.at] = twist_to_hinge(h, delta[h.at], v[h.at], lower, weight)
         return delta
+
+    def _schedule(self, planar: bool) -> list[_Step]:
+        """The order of batched steps for one solve mode.
+
+        A bone's round is the number of aimed bones above it. Round by round: first the bones
+        that are not aimed, one step per depth (each needs its parent's world rotation only),
+        then all the round's aimed bones in one step (their parents are done: an earlier
+        round's aimed bones or this round's others).
+        """
+        rig = self.rest.arrays
+        n = len(rig.order)
+        aimed = [b in LIMB_BY_BONE or (planar and b == "head") for b in rig.order]
+        rounds = np.zeros(n, dtype=np.int64)
+        for i, p in enumerate(rig.parent):
+            rounds[i] = 0 if p == n else rounds[p] + aimed[p]
+        steps = []
+        for r in range(int(rounds.max()) + 1):
+            placed = [i for i in range(n) if rounds[i] == r and not aimed[i]]
+            for depth in sorted({int(rig.depth[i]) for i in placed}):
+                rows = np.array([i for i in placed if rig.depth[i] == depth])
+                steps.append(_Step(rows, rig.parent[rows], None))
+            rows = np.array([i for i in range(n) if rounds[i] == r and aimed[i]], dtype=np.int64)
+            if rows.size:
+                steps.append(_Step(rows, rig.parent[rows], self._aim_table(rows, planar)))
+        return steps
+
+    def _aim_table(self, rows: np.ndarray, planar: bool) -> _Aim:
+        """The per-bone tables of one aiming step."""
+        bones = [self.rest.arrays.order[i] for i in rows]
+        sources = np.array([self._source_bones.index(b) for b in bones])
+        rest_dir = np.array([_LEFT if b == "head" else self._rest_dir[b] for b in bones])
+        limits = twists = None
+        if not planar:
+            limits = self._hinges(bones, HINGE_BY_LOWER)
+            twists = self._hinges(bones, HINGE_BY_UPPER)
+        return _Aim(sources, rest_dir, limits, twists)
+
+    def _hinges(self, bones: list[str], by_bone: dict[str, Hinge]) -> Hinges | None:
+        """Hinge tables for those of `bones` that `by_bone` names (None if none)."""
+        at = [i for i, b in enumerate(bones) if b in by_bone]
+        if not at:
+            return None
+        hinges = [by_bone[bones[i]] for i in at]
+        return Hinges(
+            np.array(at),
+            np.array([self._rest_dir[h.upper] for h in hinges]),
+            np.array([self._bend[h.upper] for h in hinges]),
+            np.radians([(-h.hyperextension_deg, h.max_flex_deg) for h in hinges]),
+            np.radians([h.max_twist_deg for h in hinges]),
+            np.array([self._source_bones.index(h.lower) for h in hinges]),
+        )
 
     def _rest_bend(self, hinge: Hinge) -> np.ndarray:
         """The hinge's bend direction at rest, perpendicular to the rest upper bone."""
@@ -181,92 +300,18 @@ class Retargeter:
         b = np.asarray(hinge.bend) - (np.asarray(hinge.bend) @ u) * u
         return b / np.linalg.norm(b)
 
-    def _twist_to_hinge(
-        self, hinge: Hinge, delta: np.ndarray, upper: np.ndarray, lower: np.ndarray
+    def _root_position(
+        self, table: Keypoints | None, img: np.ndarray | None, ok: np.ndarray | None
     ) -> np.ndarray:
-        """Twist the upper bone about itself so the hinge bends toward the lower bone."""
-        u = upper / np.linalg.norm(upper)
-        s = lower / np.linalg.norm(lower)
-        weight = _hinge_weight(u, s)
-        if weight == 0.0:
-            return delta
-        b0 = quat.rotate(delta, self._bend[hinge.upper])
-        sp = s - (s @ u) * u
-        tau = np.arctan2(np.cross(b0, sp) @ u, b0 @ sp)
-        tau = np.clip(tau, -np.radians(hinge.max_twist_deg), np.radians(hinge.max_twist_deg))
-        return quat.mul(quat.from_axis_angle(u, weight * tau), delta)
-
-    def _limit(self, hinge: Hinge, s: np.ndarray, du: np.ndarray) -> np.ndarray:
-        """Lower-bone direction with the hinge flexion clamped to its anatomical range."""
-        u = quat.rotate(du, self._rest_dir[hinge.upper])
-        b = quat.rotate(du, self._bend[hinge.upper])
-        a = np.cross(u, b)
-        s = s / np.linalg.norm(s)
-        # out of the hinge plane: none once the bend is well defined (the twist put the lower
-        # bone in the plane, unless the twist limit stopped it), beyond a little play; near
-        # straight the plane is noise, so the off-plane part is kept
-        bend = np.arccos(np.clip(s @ u, -1.0, 1.0))
-        allow = bend * min(1.0, np.pi * (1.0 - _hinge_weight(u, s))) + np.radians(_HINGE_PLAY_DEG)
-        psi = np.clip(np.arcsin(np.clip(s @ a, -1.0, 1.0)), -allow, allow)
-        phi = np.arctan2(s @ b, s @ u)  # flexion in the hinge plane, negative = hyperextension
-        lo, hi = -np.radians(hinge.hyperextension_deg), np.radians(hinge.max_flex_deg)
-        if not lo <= phi <= hi:
-            # outside the range: go to the nearer end, measured around the circle
-            to_lo = (lo - phi) % (2 * np.pi)
-            to_hi = (phi - hi) % (2 * np.pi)
-            phi = lo if to_lo < to_hi else hi
-        return np.cos(psi) * (np.cos(phi) * u + np.sin(phi) * b) + np.sin(psi) * a
-
-    def _torso_deltas(self, pts: dict) -> tuple[np.ndarray, np.ndarray] | None:
-        """World deltas of the hips frame and the shoulder frame, or None when unobserved."""
-        if not all(k in pts for k in ("left_hip", "right_hip", "left_shoulder", "right_shoulder")):
-            return None
-        up = 0.5 * (
-            pts["left_shoulder"] + pts["right_shoulder"] - pts["left_hip"] - pts["right_hip"]
-        )
-        size = np.linalg.norm(up)
-        if size == 0.0:
-            return None
-        frames = []
-        for left, right, rest_frame in (
-            ("left_hip", "right_hip", self._rest_hips_frame),
-            ("left_shoulder", "right_shoulder", self._rest_chest_frame),
-        ):
-            lateral = pts[left] - pts[right]
-            if np.linalg.norm(lateral - (lateral @ up) / size**2 * up) < _MIN_LATERAL * size:
-                return None
-            frames.append(quat.mul(quat.from_basis(lateral, up), quat.inverse(rest_frame)))
-        return frames[0], frames[1]
-
-    def _head_delta(self, pts: dict, planar: bool, dp: np.ndarray) -> np.ndarray | None:
-        """3D: head world delta from the ear line and the nose (rest head: faces -Y, Z up).
-        2D: only the roll shows in the image plane: the neck's delta swung onto the ear line."""
-        if not all(k in pts for k in ("left_ear", "right_ear", "nose")):
-            return None
-        lateral = pts["left_ear"] - pts["right_ear"]
-        if np.linalg.norm(lateral) == 0.0:
-            return None
-        if planar:
-            return quat.mul(quat.from_two_vectors(quat.rotate(dp, _LEFT), lateral), dp)
-        back = 0.5 * (pts["left_ear"] + pts["right_ear"]) - pts["nose"]
-        back = back - (back @ lateral) / (lateral @ lateral) * lateral
-        pitch = quat.from_axis_angle(lateral, -np.radians(self.config.nose_pitch_deg))
-        up = np.cross(lateral, quat.rotate(pitch, back))
-        try:
-            return quat.from_basis(lateral, up)  # the rest head frame is the identity
-        except ValueError:
-            return None
-
-    def _root_position(self, img: dict | None) -> np.ndarray:
         """Hips position: at rest, or moved by the hip centre in torso lengths (root motion)."""
         rest_hips = self.rest.rest_positions["hips"]
         if not self.config.root_motion:
             return rest_hips.copy()
-        keys = ("left_hip", "right_hip", "left_shoulder", "right_shoulder")
-        if img is None or not all(k in img for k in keys):
+        if img is None or table is None or not ok[table.torso].all():
             return self._gate.missing_position("root", rest_hips)
-        hip = 0.5 * (img["left_hip"] + img["right_hip"])
-        torso = float(np.linalg.norm(0.5 * (img["left_shoulder"] + img["right_shoulder"]) - hip))
+        left_hip, right_hip, left_shoulder, right_shoulder = img[table.torso]
+        hip = 0.5 * (left_hip + right_hip)
+        torso = float(quat.norm(0.5 * (left_shoulder + right_shoulder) - hip))
         if self._root_ref is None and torso > 0:
             self._root_ref = (hip, torso)  # the person's own size sets the unit, once
         if self._root_ref is None:
@@ -274,24 +319,6 @@ class Retargeter:
         ref_hip, ref_torso = self._root_ref
         scale = self.rest.torso_length() / ref_torso * self.config.root_motion_scale
         return self._gate.observed("root", rest_hips + (hip - ref_hip) * scale)
-
-
-def _hinge_weight(u: np.ndarray, s: np.ndarray) -> float:
-    """0 for a straight limb (bend plane undefined) rising smoothly to 1 once it is defined."""
-    cos = (u @ s) / (np.linalg.norm(u) * np.linalg.norm(s))
-    bend = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
-    lo, hi = _TWIST_FADE_DEG
-    x = float(np.clip((bend - lo) / (hi - lo), 0.0, 1.0))
-    return x * x * (3 - 2 * x)  # smoothstep: no kink where the twist starts
-
-
-def _limb_vector(bone: str, pts: dict) -> np.ndarray | None:
-    """Observed vector of a limb bone, or None when any of its keypoints is missing."""
-    limb = LIMB_BY_BONE[bone]
-    if not all(k in pts for k in limb.start + limb.end):
-        return None
-    v = np.mean([pts[k] for k in limb.end], axis=0) - np.mean([pts[k] for k in limb.start], axis=0)
-    return v if np.linalg.norm(v) > 0.0 else None
 
 
 def character_keypoints(

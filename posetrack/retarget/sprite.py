@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from posetrack.characters.sprite import REST_ANGLES
 from posetrack.retarget import axes
 from posetrack.retarget.gating import Gate
 from posetrack.retarget.limbs import LIMB_BY_BONE
@@ -31,7 +32,6 @@ class SpriteSolver:
     """Image-plane angles for each sprite bone, frame after frame (keeps hold/relax state)."""
 
     def __init__(self, config: Any, rest_angles: dict[str, float] | None = None) -> None:
-        from posetrack.characters.sprite import REST_ANGLES
 
         self.config = config  # a RetargetConfig: mirror and gate are used
         self.rest_angles = dict(rest_angles or REST_ANGLES)

@@ -12,7 +12,9 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from posetrack.characters.presets import builtin_presets
 from posetrack.components.scene import COMPONENTS
+from posetrack.plugin.config import pose_models
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 # JSON Schema keyword of each limit in the fields' metadata
@@ -50,6 +52,8 @@ def field_infos(cls: type) -> list[FieldInfo]:
     infos = []
     for f in dataclasses.fields(cls):
         meta = dict(f.metadata)
+        if meta.get("scene") is False:  # set by another component in a scene (a Source)
+            continue
         kind, literals, open_choices, length, optional = _classify(hints[f.name])
         infos.append(
             FieldInfo(
@@ -73,12 +77,8 @@ def field_infos(cls: type) -> list[FieldInfo]:
 def choice_values(name: str) -> list[str]:
     """A dynamic list of allowed values, by the name a field's metadata gives."""
     if name == "pose_models":
-        from posetrack.config import pose_models
-
         return pose_models()
     if name == "rig_presets":
-        from posetrack.characters.presets import builtin_presets
-
         return list(builtin_presets())
     raise ValueError(f"unknown choice list {name!r}")
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from posetrack.components.scene import COMPONENTS
+from posetrack.downloads.samples import SAMPLES
 from posetrack.scene.locate import Layout, scan
 from posetrack.scene.problems import Problem
 from posetrack.scene.schema import LIMIT_SYMBOLS, FieldInfo, choice_values, field_infos
@@ -176,7 +177,6 @@ def _choice_problem(info: FieldInfo, value: str, base_dir: Path) -> str:
 
 
 def _source_problem(uri: str, base_dir: Path) -> str:
-    from posetrack.samples import SAMPLES
 
     if uri.startswith("webcam:"):
         index = uri.removeprefix("webcam:")

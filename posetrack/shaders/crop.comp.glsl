@@ -15,7 +15,7 @@
 // fused vs not fused a matter of where the explicit float() conversions are, not of the compiler.
 // Then the uint8 value is scaled like numpy's `u8.astype(float32) * scale + offset`.
 //
-// Injected by the loader (posetrack/gpu/crop.py):
+// Injected by the loader (posetrack/stages/crop_gpu.py):
 //   OUT_W, OUT_H        crop size in pixels
 //   LAYOUT_NCHW         0: out_tensor is (OUT_W * 3) x OUT_H (NHWC rows); 1: OUT_W x (3 * OUT_H)
 //   BORDER_REPLICATE    0: taps outside the frame read 0 (BORDER_CONSTANT); 1: clamp to the edge

@@ -2,6 +2,7 @@
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import esper
 import numpy as np
@@ -18,6 +19,15 @@ def render_clock() -> float:
     return ClockObject.get_global_clock().get_dt()
 
 
+@dataclass(frozen=True)
+class _Driven:
+    """Which of an actor's joints a set of target bones moves (made once per set of bones)."""
+
+    bones: tuple[str, ...]  # the targets' bones, in their order
+    rows: np.ndarray  # positions in `bones` of those the actor has a joint for
+    nodes: list[NodePath]  # the controlJoint NodePath of each of those
+
+
 class AnimateSystem(esper.Processor):
     """Moves each bound character a step toward its targets; call it once per rendered frame.
 
@@ -32,6 +42,7 @@ class AnimateSystem(esper.Processor):
     def __init__(self, clock: Callable[[], float] = render_clock) -> None:
         self.clock = clock
         self._joints: dict[int, dict[str, NodePath]] = {}
+        self._driven: dict[int, _Driven] = {}
         self._rest_pos: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def process(self) -> None:
@@ -46,17 +57,15 @@ class AnimateSystem(esper.Processor):
             joints = self._joints.get(ent)
             if joints is None:
                 joints = self._joints[ent] = control_joints(binding.actor, binding.skeleton)
-            for bone, target in targets.local_quats.items():
-                node = joints.get(bone)
-                if node is None:
-                    continue
-                q = node.get_quat()
-                now = np.array([q.get_r(), q.get_i(), q.get_j(), q.get_k()])
-                node.set_quat(LQuaternionf(*quat.slerp(now, target, step)))
+            driven = self._driven.get(ent)
+            if driven is None or driven.bones != tuple(targets.local_quats):
+                driven = self._driven[ent] = _drive(joints, tuple(targets.local_quats))
+            _ease_joints(driven, targets.local_quats, step)
             if binding.config.root_motion and targets.root_position is not None:
                 self._move_root(ent, binding, joints["hips"], targets.root_position, step)
         for ent in [e for e in self._joints if not esper.entity_exists(e)]:
             del self._joints[ent]
+            self._driven.pop(ent, None)
 
     def _move_root(
         self, ent: int, binding: CharacterBinding, hips: NodePath, target: np.ndarray, step: float
@@ -81,6 +90,24 @@ def control_joints(actor: Actor, skeleton: object, part: str = "modelRoot") -> d
             f"the actor has no joints {', '.join(missing)}; it has {', '.join(sorted(names))}"
         )
     return {b: actor.controlJoint(None, part, j) for b, j in skeleton.joint_of.items()}
+
+
+def _drive(joints: dict[str, NodePath], bones: tuple[str, ...]) -> _Driven:
+    """The joints that targets for `bones` move (bones the actor lacks are skipped)."""
+    rows = [i for i, b in enumerate(bones) if b in joints]
+    return _Driven(bones, np.array(rows, dtype=np.int64), [joints[bones[i]] for i in rows])
+
+
+def _ease_joints(driven: _Driven, targets: dict[str, np.ndarray], step: float) -> None:
+    """Turn every joint `step` of the way to its target along the shorter arc: one slerp for
+    all joints, each joint read and written once (as controlJoint allows)."""
+    if not driven.nodes:
+        return
+    goal = np.array(list(targets.values()), dtype=np.float64)[driven.rows]
+    now = np.array([tuple(node.get_quat()) for node in driven.nodes], dtype=np.float64)
+    eased = quat.slerp(now, goal, step)
+    for node, q in zip(driven.nodes, eased.tolist(), strict=True):
+        node.set_quat(LQuaternionf(*q))
 
 
 def _ease_sprite(sprite: object, angles: dict[str, float], step: float) -> None:

@@ -9,9 +9,10 @@ from posetrack.components import (
     RegionOfInterest,
     TrackingState,
 )
-from posetrack.filters import OneEuroFilter
 from posetrack.models.blazepose_landmarks import roi_from_landmarks
-from posetrack.models.pose_model import HeatmapOps, PoseModel
+from posetrack.models.pose_model import PoseModel
+from posetrack.stages.decode_cpu import HeatmapOps
+from posetrack.stages.one_euro import OneEuroFilter
 
 
 class DecodeSystem(esper.Processor):
@@ -39,14 +40,24 @@ class DecodeSystem(esper.Processor):
             # already decoded for this frame
             if done is not None and done.frame == frame.index:
                 continue
-            poses, aux = self.model.decode(outputs.arrays, model_input, self.ops)
-            # tracking: the next frame is cropped where these landmarks are, or re-detected
-            state.next_roi = None if aux is None else self._next_roi(ent, frame, model_input, aux)
-            if aux is None:
-                self._roi_filters.pop(ent, None)
-            names = self.model.keypoint_names
-            result = PoseResult(frame.index, frame.time, names, poses, frame.t_capture)
-            esper.add_component(ent, result)
+            esper.add_component(ent, self.decode(ent, frame, model_input, outputs, state))
+
+    def decode(
+        self,
+        ent: int,
+        frame: CameraFrame,
+        model_input: ModelInput,
+        outputs: ModelOutputs,
+        state: TrackingState,
+    ) -> PoseResult:
+        """The frame's poses; sets state.next_roi (what process() does for entity `ent`)."""
+        poses, aux = self.model.decode(outputs.arrays, model_input, self.ops)
+        # tracking: the next frame is cropped where these landmarks are, or re-detected
+        state.next_roi = None if aux is None else self._next_roi(ent, frame, model_input, aux)
+        if aux is None:
+            self._roi_filters.pop(ent, None)
+        names = self.model.keypoint_names
+        return PoseResult(frame.index, frame.time, names, poses, frame.t_capture)
 
     def _next_roi(
         self, ent: int, frame: CameraFrame, model_input: ModelInput, aux: np.ndarray

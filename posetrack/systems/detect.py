@@ -8,9 +8,9 @@ from posetrack.components import (
     RegionOfInterest,
     TrackingState,
 )
-from posetrack.geometry import full_frame_roi
 from posetrack.models.blazepose_detector import DetectorDecoder, detector_crop
 from posetrack.models.runtime import OrtModel
+from posetrack.stages.geometry import full_frame_roi
 
 
 class DetectSystem(esper.Processor):
@@ -39,12 +39,14 @@ class DetectSystem(esper.Processor):
             # a new frame clears what the later stages derived from the last one
             for stale in (RegionOfInterest, ModelInput, ModelOutputs):
                 esper.try_remove_component(ent, stale)
-            # tracking: the ROI predicted from the last landmarks; else ask the detector
-            roi = state.next_roi or self._detect(frame)
-            if roi is None:
-                esper.add_component(ent, self._nobody(frame))
-            else:
-                esper.add_component(ent, roi)
+            roi = self.choose_roi(frame, state)
+            esper.add_component(ent, self.nobody(frame) if roi is None else roi)
+
+    def choose_roi(self, frame: CameraFrame, state: TrackingState) -> RegionOfInterest | None:
+        """The frame's ROI: the one predicted from the last landmarks (tracking), else the
+        detector's; None when nobody is in view. (process() and the tracker's worker both
+        run the stage through this.)"""
+        return state.next_roi or self._detect(frame)
 
     def _detect(self, frame: CameraFrame) -> RegionOfInterest | None:
         height, width = frame.pixels.shape[:2]
@@ -56,5 +58,5 @@ class DetectSystem(esper.Processor):
         rois = self.decoder.decode(outputs, spec.crop_to_source, width, height)
         return rois[0] if rois else None
 
-    def _nobody(self, frame: CameraFrame) -> PoseResult:
+    def nobody(self, frame: CameraFrame) -> PoseResult:
         return PoseResult(frame.index, frame.time, self.keypoint_names, [], frame.t_capture)

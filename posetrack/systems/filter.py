@@ -5,7 +5,7 @@ import numpy as np
 
 from posetrack.components import PoseEstimate, PoseResult
 from posetrack.components.character import FilterConfig, FilteredPose
-from posetrack.filters import OneEuroFilter
+from posetrack.stages.one_euro import OneEuroFilter
 
 # MediaPipe skips smoothing for an object smaller than this (its min_allowed_object_scale): a
 # degenerate box would blow the value scale (1 / size) up.
@@ -72,21 +72,22 @@ class FilterSystem(esper.Processor):
             if done is not None and done.frame == result.frame:
                 continue
             config = esper.try_component(ent, FilterConfig) or self.config
-            state = self._filters.get(ent)
-            if state is None or state.config is not config:
-                state = self._filters[ent] = PoseFilter(config)
-            # nobody in view: reset, say so
-            if not result.poses:
-                state.reset()
-                pose = None
-            else:
-                pose = state(result.time, result.poses[0])
-            filtered = FilteredPose(
-                result.frame, result.time, result.keypoint_names, pose, 0, config.mode
-            )
-            esper.add_component(ent, filtered)
+            esper.add_component(ent, self.smooth(ent, result, config))
         for ent in [e for e in self._filters if not esper.entity_exists(e)]:
             del self._filters[ent]
+
+    def smooth(self, ent: int, result: PoseResult, config: FilterConfig) -> FilteredPose:
+        """The filtered pose of tracker `ent`'s newest result (what process() writes)."""
+        state = self._filters.get(ent)
+        if state is None or state.config is not config:
+            state = self._filters[ent] = PoseFilter(config)
+        # nobody in view: reset, say so
+        if not result.poses:
+            state.reset()
+            return FilteredPose(result.frame, result.time, result.keypoint_names, None, 0,
+                                config.mode)  # fmt: skip
+        pose = state(result.time, result.poses[0])
+        return FilteredPose(result.frame, result.time, result.keypoint_names, pose, 0, config.mode)
 
 
 def filtered_result(result: PoseResult, filtered: FilteredPose) -> PoseResult:

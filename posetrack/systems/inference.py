@@ -19,5 +19,8 @@ class InferenceSystem(esper.Processor):
             # already ran on this input
             if esper.has_component(ent, ModelOutputs):
                 continue
-            arrays = self.model.run({self.model.input_names[0]: model_input.tensor})
-            esper.add_component(ent, ModelOutputs(arrays))
+            esper.add_component(ent, self.infer(model_input))
+
+    def infer(self, model_input: ModelInput) -> ModelOutputs:
+        """The model's raw outputs for one input (what process() writes)."""
+        return ModelOutputs(self.model.run({self.model.input_names[0]: model_input.tensor}))

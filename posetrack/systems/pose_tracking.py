@@ -5,19 +5,34 @@ from typing import Any
 
 import esper
 
-from posetrack.backends import choose_backends, make_paths
-from posetrack.components import EndOfStream, PoseResult, StageTimes, TrackerConfig, TrackingState
+from posetrack.characters import skeleton_from_actor
+from posetrack.components import (
+    EndOfStream,
+    PoseResult,
+    StageTimes,
+    TrackingConfig,
+    TrackingState,
+)
+from posetrack.components.character import CharacterBinding, FilterConfig
 from posetrack.components.tracker import TrackingStatus
 from posetrack.models import zoo
-from posetrack.models.pose_model import load_pose_model
+from posetrack.models.adapters import load_pose_model
 from posetrack.models.runtime import OrtModel
-from posetrack.sources import FrameSource, open_source
+from posetrack.retarget import RetargetConfig
+from posetrack.stages.backends import choose_backends, make_paths
+from posetrack.stages.guard import TrackingGuard
+from posetrack.stages.handover import HandOver
+from posetrack.stages.live import LiveWorker
+from posetrack.stages.pipeline import FramePipeline
+from posetrack.stages.sources import FrameSource, open_source
+from posetrack.systems.animate import AnimateSystem
 from posetrack.systems.capture import CaptureSystem
 from posetrack.systems.decode import DecodeSystem
 from posetrack.systems.detect import DetectSystem
+from posetrack.systems.filter import FilterSystem
 from posetrack.systems.inference import InferenceSystem
 from posetrack.systems.preprocess import PreprocessSystem
-from posetrack.tracking_guard import TrackingGuard
+from posetrack.systems.retarget import RetargetSystem
 
 log = logging.getLogger("posetrack")
 
@@ -38,7 +53,16 @@ class PoseTrackingSystem(esper.Processor):
     stage FilterConfig + FilteredPose; `drive(actor)` adds a character entity (CharacterBinding,
     JointTargets). The stage processors stay usable on their own. Owns the source thread, the
     ORT sessions and the GPU paths' resources: close(). `gpu_context` lends a host's GpuContext
-    (posetrack.gpu.GpuContext.from_showbase) instead of a headless one of our own.
+    (posetrack.stages.gpu_context.GpuContext.from_showbase) instead of a headless one of our own.
+    `config` is the tracker's settings (its `source` is what posetrack.init() opens; here the
+    `source` argument is used); `max_poses`, when given, wins over config.max_poses.
+
+    `live=False` (the default: `posetrack track`, results(), tests): each process() takes the
+    next frame and runs every stage on it in the calling thread, every frame in order. `live=True`
+    (what posetrack.init() asks for): the pose stages run on a worker thread (stages/live.py) on
+    the newest frame, a file plays at its own frame rate as a camera would, and process() only
+    applies the newest finished frame and runs the character stages: a game's frame never waits
+    for a model. Either way the same FramePipeline (stages/pipeline.py) runs the stages.
 
     `degrade=True` (what posetrack.init() asks for): a stage that fails at run time (camera
     unplugged, an ORT error, NaN outputs) never raises out of process(): the frame is given up
@@ -50,14 +74,15 @@ class PoseTrackingSystem(esper.Processor):
     def __init__(
         self,
         source: str | FrameSource,
-        config: TrackerConfig | None = None,
-        max_poses: int = 1,
+        config: TrackingConfig | None = None,
+        max_poses: int | None = None,
         gpu_context: object | None = None,
         *,
         filter_config: object | None = None,
         degrade: bool = False,
+        live: bool = False,
     ) -> None:
-        self.config = config or TrackerConfig()
+        self.config = config or TrackingConfig()
         self.degrade = degrade
         self.world = esper.current_world  # where the entity lives: close() cleans up there
         self.process_calls = 0  # how many times process() ran (the plugin's scheduling check)
@@ -66,18 +91,38 @@ class PoseTrackingSystem(esper.Processor):
         self._owned: list[object] = []  # closed in reverse order
         self._on_close: list[Callable[[], None]] = []
         self._characters: list[int] = []
-        self.model = load_pose_model(self.config.model, max_poses)
+        self._character_stages: list[tuple[str, esper.Processor]] = []  # retarget, animate
+        self.model = load_pose_model(self.config.model, max_poses or self.config.max_poses)
         self.keypoint_names = self.model.keypoint_names
         try:
-            self._build(source, gpu_context)
+            live = self._build(source, gpu_context, live)
             if filter_config is not None:
                 self._add_filter(filter_config)
+            worker = None
+            if live:  # last: the worker starts at once
+                worker = LiveWorker(self._stages["capture"], self._pipeline)
+                self._owned.append(worker)  # closed before the capture stage
+            self._handover = HandOver(self.entity, self._stages["capture"], self._pipeline,
+                                      self._guard, worker, self.degrade)  # fmt: skip
         except BaseException:
             self.close()
             raise
 
-    def _build(self, source: str | FrameSource, gpu_context: object | None) -> None:
-        choice = choose_backends(self.config.preprocess, self.config.decode, gpu_context)
+    def _build(self, source: str | FrameSource, gpu_context: object | None, live: bool) -> bool:
+        """Set up every stage; returns whether the pose stages run on a worker (`live`)."""
+        paths = (self.config.preprocess, self.config.decode)
+        live_notice = ""
+        if live and "gpu" in paths:
+            # GL work must stay on the thread that owns the context: a GPU stage asked for by
+            # name runs the whole pipeline in lockstep on the host's thread, as it says
+            live, live_notice = (
+                False,
+                "a GPU stage was asked for: tracking runs on the game's thread",
+            )
+        elif live:
+            # auto on the worker thread: the CPU paths (GL stages cannot run off the GL thread)
+            paths = tuple("cpu" if p == "auto" else p for p in paths)
+        choice = choose_backends(*paths, gpu_context)
         if choice.context is not None and gpu_context is None:
             self._owned.append(choice.context)
         if "gpu" in (choice.preprocess, choice.decode):
@@ -97,63 +142,62 @@ class PoseTrackingSystem(esper.Processor):
         }
         if choice.renderer:
             self.backends["gl_renderer"] = choice.renderer
-        self.notices = sorted({n for n in (choice.notice, landmarks.notice) if n})
+        self.notices = sorted({n for n in (choice.notice, landmarks.notice, live_notice) if n})
         self.source = open_source(source) if isinstance(source, str) else source
         self._owned.append(self.source)
         state = TrackingState()
         self.entity = esper.create_entity(self.config, state, StageTimes(), TrackingStatus())
-        capture = CaptureSystem(self.source, self.entity)
+        capture = CaptureSystem(self.source, self.entity, paced=live)
         self._owned[-1] = capture  # it closes the source from now on
-        self._stages: list[tuple[str, esper.Processor]] = [
-            ("capture", capture),
-            ("detect", DetectSystem(detector, self.keypoint_names, cropper)),
-            ("preprocess", PreprocessSystem(self.model, cropper)),
-            ("inference", InferenceSystem(landmarks)),
-            ("decode", DecodeSystem(self.model, ops)),
-        ]
-        self._counters = {"preprocess": cropper, "decode": ops}
+        detect = DetectSystem(detector, self.keypoint_names, cropper)
+        preprocess = PreprocessSystem(self.model, cropper)
+        inference, decode = InferenceSystem(landmarks), DecodeSystem(self.model, ops)
+        self._stages: dict[str, esper.Processor] = {
+            "capture": capture, "detect": detect, "preprocess": preprocess,
+            "inference": inference, "decode": decode,
+        }  # fmt: skip
+        counters = {"preprocess": cropper, "decode": ops}
+        self._pipeline = FramePipeline(
+            self.entity, state, detect, preprocess, inference, decode, counters
+        )
         self._guard = TrackingGuard(self.entity, self.keypoint_names, self.source)
+        return live
 
     @property
     def stages(self) -> dict[str, esper.Processor]:
-        """The stage processors by name, in the order process() runs them."""
-        return dict(self._stages)
+        """The stage processors by name, in pipeline order (the pose stages run through
+        FramePipeline; their own process() stays usable on its own)."""
+        return {**self._stages, **dict(self._character_stages)}
+
+    @property
+    def dropped_frames(self) -> int:
+        """Frames never applied: replaced by a newer one before the worker took them (live
+        capture), or before the host took the worker's outcome."""
+        return self._handover.dropped_frames
+
+    def latency_ms(self) -> dict[str, float]:
+        """Capture -> pose applied on the host's thread, over the last frames (handover.py):
+        median and 95th percentile in ms, and how many frames that covers."""
+        return self._handover.latency_ms()
 
     def process(self, *args: Any, **kwargs: Any) -> None:
-        """One step of every stage; arguments (a host's `esper.process(dt)`) are ignored."""
+        """Apply the newest finished frame (live) or run the next one (lockstep), then the
+        character stages; arguments (a host's `esper.process(dt)`) are ignored."""
         self.process_calls += 1
         times = esper.component_for_entity(self.entity, StageTimes)
-        failed = False
-        for name, stage in self._stages:
-            # a failed frame skips the rest of the pose stages; characters still relax
-            if failed and name in POSE_STAGES:
-                continue
+        # the filter reads the tracker's FilterConfig, which a host may swap at run time
+        self._pipeline.filter_config = esper.try_component(self.entity, FilterConfig)
+        self._handover.step(times)
+        for name, stage in self._character_stages:
+            start = time.perf_counter()
             try:
-                self._run_stage(name, stage, times)
-                if name == "inference":
-                    self._guard.check_outputs()
+                stage.process()
             except Exception as error:
                 if not self.degrade:
                     raise
-                failed = True
                 self._guard.fail(name, error)
-            # after capture: a source that ended; after decode: how the new frame went
-            if name == "capture" and not failed:
-                self._guard.check_end()
-            elif name == "decode" and not failed:
-                self._guard.settle()
-
-    def _run_stage(self, name: str, stage: esper.Processor, times: StageTimes) -> None:
-        counter = self._counters.get(name)
-        before = (counter.total_uploaded, counter.total_read_back) if counter else (0, 0)
-        start = time.perf_counter()
-        try:
-            stage.process()
-        finally:
-            times.ms[name] = (time.perf_counter() - start) * 1000.0
-            if counter is not None:
-                times.bytes_up[name] = counter.total_uploaded - before[0]
-                times.bytes_down[name] = counter.total_read_back - before[1]
+            finally:
+                times.ms[name] = (time.perf_counter() - start) * 1000.0
 
     @property
     def result(self) -> PoseResult | None:
@@ -205,11 +249,6 @@ class PoseTrackingSystem(esper.Processor):
         lost. Returns the character entity (CharacterBinding, JointTargets); close() deletes it
         (the actor itself is the host's).
         """
-        from posetrack.characters import skeleton_from_actor
-        from posetrack.components.character import CharacterBinding, FilterConfig
-        from posetrack.retarget import RetargetConfig
-        from posetrack.systems.animate import AnimateSystem
-        from posetrack.systems.retarget import RetargetSystem
 
         skeleton = skeleton_from_actor(actor, preset)
         config = RetargetConfig(mirror=mirror, root_motion=root_motion)
@@ -220,14 +259,13 @@ class PoseTrackingSystem(esper.Processor):
         if "filter" not in self.stages:
             self._add_filter(FilterConfig())
         if "retarget" not in self.stages:
-            self._stages += [("retarget", RetargetSystem()), ("animate", AnimateSystem())]
+            self._character_stages += [("retarget", RetargetSystem()), ("animate", AnimateSystem())]
         return entity
 
     def _add_filter(self, config: object) -> None:
-        from posetrack.systems.filter import FilterSystem
-
-        esper.add_component(self.entity, config)  # any FilterSystem uses it for this tracker
-        self._stages.append(("filter", FilterSystem(config)))
+        esper.add_component(self.entity, config)  # the filter reads it from the entity
+        self._pipeline.filter = self._stages["filter"] = FilterSystem(config)
+        self._pipeline.filter_config = config
 
     def call_on_close(self, callback: Callable[[], None]) -> None:
         """Run `callback` first thing in close() (the plugin removes its task and processor)."""

@@ -22,6 +22,10 @@ class PreprocessSystem(esper.Processor):
             # already cropped for this frame: nothing new to do
             if esper.has_component(ent, ModelInput):
                 continue
-            spec = self.model.crop(roi)
-            tensor = self.cropper.crop(frame.pixels, frame.index, spec)
-            esper.add_component(ent, ModelInput(tensor, spec.crop_to_source, roi))
+            esper.add_component(ent, self.prepare(frame, roi))
+
+    def prepare(self, frame: CameraFrame, roi: RegionOfInterest) -> ModelInput:
+        """The model input for `roi` of `frame` (what process() writes)."""
+        spec = self.model.crop(roi)
+        tensor = self.cropper.crop(frame.pixels, frame.index, spec)
+        return ModelInput(tensor, spec.crop_to_source, roi)

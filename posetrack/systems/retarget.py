@@ -1,5 +1,7 @@
 """The retarget stage: the filtered pose -> joint targets of each bound character."""
 
+from dataclasses import dataclass
+
 import esper
 import numpy as np
 
@@ -21,6 +23,7 @@ class RetargetSystem(esper.Processor):
 
     def __init__(self) -> None:
         self._solvers: dict[int, Retargeter | SpriteSolver] = {}
+        self._rig_parents: dict[int, RigParents] = {}
 
     def process(self) -> None:
         for ent, binding in esper.get_component(CharacterBinding):
@@ -46,16 +49,21 @@ class RetargetSystem(esper.Processor):
                     result = solver.solve(
                         filtered.keypoint_names, keypoints[:, 2], pose.world, keypoints[:, :2]
                     )
+                parents = self._rig_parents.get(ent)
+                if parents is None or parents.bones != tuple(result.world_quats):
+                    parents = RigParents.of(binding.skeleton, tuple(result.world_quats))
+                    self._rig_parents[ent] = parents
                 targets = JointTargets(
                     filtered.frame,
                     filtered.time,
-                    rig_local_quats(binding.skeleton, result),
+                    rig_local_quats(binding.skeleton, result, parents),
                     result.root_position,
                     observed=result.observed,
                 )
             esper.add_component(ent, targets)
         for ent in [e for e in self._solvers if not esper.entity_exists(e)]:
             del self._solvers[ent]
+            self._rig_parents.pop(ent, None)
 
 
 def _make_solver(binding: CharacterBinding) -> Retargeter | SpriteSolver:
@@ -68,25 +76,54 @@ def _make_solver(binding: CharacterBinding) -> Retargeter | SpriteSolver:
     return Retargeter(RestPose.from_skeleton(binding.skeleton), binding.config)
 
 
-def rig_local_quats(skeleton: object, result: RetargetResult) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class RigParents:
+    """What each bone's controlJoint rotation is relative to, as arrays (one row per bone).
+
+    A bone hangs from a rig joint (its rest rotation `above`, where the skeleton knows it) that
+    stays at rest relative to the bone's canonical parent (row `canon`; n: none).
+    """
+
+    bones: tuple[str, ...]  # bone of each row
+    canon: np.ndarray  # (n,) row of each bone's canonical parent, n for none
+    rest_inverse: np.ndarray  # (n + 1, 4) inverse rest world rotation; identity at row n
+    above: np.ndarray  # (n, 4) rest world rotation of the rig joint each bone hangs from
+    has_above: np.ndarray  # (n,) whether the skeleton knows that joint
+
+    @classmethod
+    def of(cls, skeleton: object, bones: tuple[str, ...]) -> "RigParents":
+        """The tables of `skeleton` for `bones` (the solver's world_quats, in its order)."""
+        row = {b: i for i, b in enumerate(bones)}
+        n = len(bones)
+        above = getattr(skeleton, "rig_parent_quats", {})
+        canon = np.array([row[p] if (p := skeleton.parents.get(b)) else n for b in bones])
+        rest = [skeleton.rest_world_quats[b] for b in bones] + [quat.identity()]
+        return cls(
+            bones,
+            canon,
+            quat.inverse(np.array(rest, dtype=np.float64)),
+            np.array([above.get(b, quat.identity()) for b in bones], dtype=np.float64),
+            np.array([b in above for b in bones]),
+        )
+
+
+def rig_local_quats(
+    skeleton: object, result: RetargetResult, parents: RigParents | None = None
+) -> dict[str, np.ndarray]:
     """Each bone's rotation relative to the rig joint it hangs from directly, as posed now.
 
     The solver's local rotations are relative to the nearest canonical ancestor; a rig may put
     other joints in between (a root, twist or clavicle joint the presets do not map). Those
     stay at rest relative to that ancestor, so the direct parent's pose now is the ancestor's
-    change since rest applied to the parent's rest orientation.
+    change since rest applied to the parent's rest orientation. `parents`: the skeleton's
+    RigParents for these bones, made here when not given.
     """
-    rest = skeleton.rest_world_quats
-    above = getattr(skeleton, "rig_parent_quats", {})
-    out: dict[str, np.ndarray] = {}
-    for bone, world in result.world_quats.items():
-        canon = skeleton.parents.get(bone)
-        if bone not in above:  # no rig information: the canonical parent is the direct one
-            parent_now = result.world_quats[canon] if canon else quat.identity()
-        else:
-            change = quat.identity()
-            if canon is not None:
-                change = quat.mul(result.world_quats[canon], quat.inverse(rest[canon]))
-            parent_now = quat.mul(change, above[bone])
-        out[bone] = quat.normalize(quat.mul(quat.inverse(parent_now), world))
-    return out
+    bones = tuple(result.world_quats)
+    if parents is None:
+        parents = RigParents.of(skeleton, bones)
+    world = np.array([*result.world_quats.values(), quat.identity()], dtype=np.float64)
+    canon_now = world[parents.canon]
+    change = quat.mul(canon_now, parents.rest_inverse[parents.canon])  # canonical parent
+    parent_now = np.where(parents.has_above[:, None], quat.mul(change, parents.above), canon_now)
+    local = quat.normalize(quat.mul(quat.inverse(parent_now), world[:-1]))
+    return dict(zip(bones, local, strict=True))

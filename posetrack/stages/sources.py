@@ -1,7 +1,8 @@
 """Frame sources: a video file, an image, a folder of images, or a webcam (`webcam:N`).
 
 `open_source(spec)` picks the kind from the spec and checks up front that a first frame can be
-read, so a bad source fails with a `SourceError` before any model is loaded.
+read, so a bad source fails with a `SourceError` before any model is loaded; `resolve_source`
+turns `sample:NAME` into the fetched sample clip.
 
 Every source hands out BGR uint8 frames with their time in seconds. Images and image folders
 have no clock of their own: they are given `fps = 30.0` (`image_fps`) and frame i the time
@@ -23,6 +24,7 @@ from types import TracebackType
 import cv2
 import numpy as np
 
+from posetrack.downloads.samples import SAMPLES, sample_path
 from posetrack.errors import SourceError
 
 log = logging.getLogger(__name__)
@@ -267,3 +269,13 @@ def open_source(
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return ImageFilesSource([path], f"image '{path}'", image_fps)
     return VideoFileSource(path)
+
+
+def resolve_source(spec: str) -> str:
+    """`sample:NAME` is one of the sample clips (fetched on first use); anything else as is."""
+    if not spec.startswith("sample:"):
+        return spec
+    name = spec.removeprefix("sample:")
+    if name not in SAMPLES:
+        raise SourceError(f"no sample named {name!r}; samples: {', '.join(SAMPLES)}")
+    return str(sample_path(name))

@@ -2,7 +2,7 @@
 
 A `CropSpec` is the whole contract between a model and a cropper: the affine map, the output
 size, the value range and the border. The CPU path here (cv2.warpAffine) and the GPU path
-(posetrack.gpu.crop.GpuCropper, a compute shader) both take it and give the same tensor.
+(posetrack.stages.crop_gpu.GpuCropper, a compute shader) both take it and give the same tensor.
 """
 
 from dataclasses import dataclass
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from posetrack.geometry import invert_affine, warp_crop
+from posetrack.stages.geometry import invert_affine, warp_crop
 
 # value range -> (scale, offset) applied to 0..255 RGB after the warp; float32 as MediaPipe does
 VALUE_RANGES: dict[tuple[float, float], tuple[np.float32, np.float32]] = {

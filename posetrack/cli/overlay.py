@@ -13,7 +13,7 @@ import numpy as np
 from posetrack.components.pose import PoseResult
 from posetrack.errors import PosetrackError
 from posetrack.models.skeletons import bones
-from posetrack.sources import quiet_opencv
+from posetrack.stages.sources import quiet_opencv
 
 # BGR colours: the person's left side orange, right side blue, the middle white, as most pose
 # viewers do, so a mirrored (selfie) view is easy to spot.

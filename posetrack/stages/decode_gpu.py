@@ -4,10 +4,10 @@ and PoseNet's multi-person candidate search (part-score local maxima).
 `GpuHeatmapDecoder` owns four compute shaders (posetrack/shaders/argmax.comp.glsl, compiled
 plain and with HAS_OFFSETS for PoseNet, refine.comp.glsl and local_maxima.comp.glsl) and their
 textures. Construct it for one heatmap shape, call `argmax`, `posenet`, `blazepose_refine` or
-`local_maxima` per frame, `close()`. The answers equal the CPU path's (posetrack.heatmap_decode,
-posetrack.models.blazepose_landmarks.refine_from_heatmap, posetrack.models.posenet_decode.
-local_maxima): same argmax indices, same PoseNet positions, refined points within 1e-3 px, the
-same candidate set.
+`local_maxima` per frame, `close()`. `GpuHeatmapOps` (at the end) is the surface model adapters
+decode through, as decode_cpu.CpuHeatmapOps on the CPU. The answers equal the CPU path's
+(decode_cpu.py): same argmax indices, same PoseNet positions, refined points within 1e-3 px,
+the same candidate set.
 
 The reduction: one work group per keypoint channel. Each of its GROUP_SIZE invocations scans a
 strided slice of the H*W cells keeping its best (value, flat index), then a tree reduction in
@@ -37,8 +37,6 @@ from collections.abc import Iterable
 
 import numpy as np
 from panda3d.core import (
-    GraphicsEngine,
-    GraphicsStateGuardian,
     PTA_float,
     PTA_int,
     PTA_LVecBase2f,
@@ -46,15 +44,17 @@ from panda3d.core import (
 )
 
 from posetrack.errors import PosetrackError
-from posetrack.gpu.dispatch import Dispatch, float_texture, load_compute_shader
-from posetrack.heatmap_decode import sigmoid
-from posetrack.models.blazepose_landmarks import (
+from posetrack.stages.decode_cpu import (
     HEATMAP_KERNEL,
-    INPUT_SIZE,
     MIN_CONFIDENCE_TO_REFINE,
+    REFINE_CROP_SIZE,
+    Candidate,
+    landmark_cells,
+    sigmoid,
 )
-from posetrack.models.posenet_decode import Candidate
-from posetrack.models.posenet_decode import local_maxima as cpu_local_maxima
+from posetrack.stages.decode_cpu import local_maxima as cpu_local_maxima
+from posetrack.stages.gpu_context import GpuContext
+from posetrack.stages.gpu_dispatch import Dispatch, float_texture
 
 # Invocations per argmax work group (a power of two for the tree reduction). Argmax median on
 # llvmpipe (2 busy cores), 64x64x39 / 25x25x17: 32 -> 1.09 / 0.24 ms, 64 -> 1.18 / 0.39,
@@ -78,20 +78,20 @@ FLOAT32 = 4  # bytes
 class GpuHeatmapDecoder:
     """Decode [H, W, K] heatmaps with compute shaders; K x 4 floats come back per call.
 
-    `engine`, `gsg`: the Panda3D graphics engine and a GL state guardian that supports compute
-    shaders (GLSL 4.30). The shape is fixed at construction (it is compiled into the shaders).
+    `context`: the GpuContext (a GL context that supports compute shaders, GLSL 4.30). The
+    shape is fixed at construction (it is compiled into the shaders).
     `candidate_capacity`: slots of `local_maxima`'s GPU list (CANDIDATE_CAPACITY: why 256).
     """
 
     def __init__(
         self,
-        engine: GraphicsEngine,
-        gsg: GraphicsStateGuardian,
+        context: GpuContext,
         height: int,
         width: int,
         channels: int,
         candidate_capacity: int = CANDIDATE_CAPACITY,
     ) -> None:
+        gsg = context.gsg
         if not gsg.supports_compute_shaders:
             raise PosetrackError(f"{gsg.driver_renderer}: no compute shaders (GLSL 4.30 needed)")
         if height * width >= MAX_EXACT_INDEX or min(height, width, channels) < 1:
@@ -103,7 +103,7 @@ class GpuHeatmapDecoder:
             )
         if not 0 < candidate_capacity < gsg.max_texture_dimension:
             raise PosetrackError(f"candidate capacity {candidate_capacity} out of range")
-        self.engine, self.gsg = engine, gsg
+        self.context = context
         self.shape = (height, width, channels)
         self.bytes_uploaded = 0  # host -> GPU bytes of the last call
         self.bytes_read_back = 0  # GPU -> host bytes of the last call
@@ -127,23 +127,23 @@ class GpuHeatmapDecoder:
         shape = {"HEIGHT": height, "WIDTH": width, "CHANNELS": channels}
         argmax = {**shape, "GROUP_SIZE": ARGMAX_GROUP_SIZE}
         self._argmax = Dispatch(
-            gsg,
+            context,
             "argmax",
-            load_compute_shader("argmax.comp.glsl", argmax),
+            context.load_compute("argmax.comp.glsl", argmax),
             {"heatmaps": self._heatmaps},
             self._result,
         )
         self._posenet = Dispatch(
-            gsg,
+            context,
             "posenet",
-            load_compute_shader("argmax.comp.glsl", {**argmax, "HAS_OFFSETS": None}),
+            context.load_compute("argmax.comp.glsl", {**argmax, "HAS_OFFSETS": None}),
             {"heatmaps": self._heatmaps, "offsets": self._offsets, "output_stride": self._stride},
             self._result,
         )
         self._refine = Dispatch(
-            gsg,
+            context,
             "refine",
-            load_compute_shader("refine.comp.glsl", {**shape, "GROUP_SIZE": REFINE_GROUP_SIZE}),
+            context.load_compute("refine.comp.glsl", {**shape, "GROUP_SIZE": REFINE_GROUP_SIZE}),
             {
                 "heatmaps": self._heatmaps,
                 "centres": self._centres,
@@ -153,9 +153,9 @@ class GpuHeatmapDecoder:
             self._result,
         )
         self._local_maxima = Dispatch(
-            gsg,
+            context,
             "local-maxima",
-            load_compute_shader(
+            context.load_compute(
                 "local_maxima.comp.glsl",
                 {**shape, "GROUP_SIZE": LOCAL_MAXIMA_GROUP_SIZE, "CAPACITY": candidate_capacity},
             ),
@@ -169,7 +169,7 @@ class GpuHeatmapDecoder:
     def argmax(self, heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per channel: (flat index into the H*W cells [K] int64, max value [K] float32)."""
         self._upload(self._heatmaps, heatmaps, self.shape)
-        self._argmax.run(self.engine, self.gsg, self.shape[2])
+        self._argmax.run(self.shape[2])
         result = self._read_back()
         return result[:, 3].astype(np.int64), result[:, 2].copy()
 
@@ -184,7 +184,7 @@ class GpuHeatmapDecoder:
         self._upload(self._offsets, offsets, (height, width, 2 * channels), accumulate=True)
         self._stride[0] = float(stride)
         self.bytes_uploaded += FLOAT32  # the stride uniform
-        self._posenet.run(self.engine, self.gsg, channels)
+        self._posenet.run(channels)
         result = self._read_back()
         return np.stack([result[:, 0], result[:, 1], sigmoid(result[:, 2])], axis=1).astype(
             np.float64
@@ -194,13 +194,13 @@ class GpuHeatmapDecoder:
         self,
         landmarks_crop_px: np.ndarray,
         heatmap_logits: np.ndarray,
-        crop_size: int = INPUT_SIZE,
+        crop_size: int = REFINE_CROP_SIZE,
         kernel_size: int = HEATMAP_KERNEL,
         min_confidence: float = MIN_CONFIDENCE_TO_REFINE,
     ) -> np.ndarray:
         """MediaPipe's RefineLandmarksFromHeatmap on N x 2 crop-pixel landmarks -> N x 2.
 
-        Same contract as blazepose_landmarks.refine_from_heatmap (defaults: its HEATMAP_KERNEL
+        Same contract as decode_cpu.refine_from_heatmap (defaults: its HEATMAP_KERNEL
         and MIN_CONFIDENCE_TO_REFINE). The landmarks' cells are found on the CPU with the
         reference's own truncation (they go up as K float pairs), the window sums run on the
         GPU, and the min-confidence gate is applied to the read-back max logit in float64, so
@@ -209,14 +209,7 @@ class GpuHeatmapDecoder:
         height, width, channels = self.shape
         points = np.asarray(landmarks_crop_px, dtype=np.float64)
         count = min(points.shape[0], channels)
-        norm = points[:count] / crop_size
-        finite = np.all(np.isfinite(norm), axis=1)
-        safe = np.where(np.isfinite(norm), np.clip(norm, -2.0, 2.0), -2.0)
-        col = np.trunc(safe[:, 0] * width).astype(np.int64)  # as refine_from_heatmap
-        row = np.trunc(safe[:, 1] * height).astype(np.int64)
-        # refine_from_heatmap's (and MediaPipe's) row test compares against the height with
-        # the column; reproduced so both paths gate alike
-        inside = finite & (col >= 0) & (col < width) & (row >= 0) & (col < height)
+        col, row, inside = landmark_cells(points[:count] / crop_size, height, width)
 
         self._upload(self._heatmaps, heatmap_logits, self.shape)
         self._centres_view[:count, 0] = col
@@ -225,7 +218,7 @@ class GpuHeatmapDecoder:
         self._window_offset[0] = (kernel_size - 1) // 2
         # the whole centres array (Panda sends all K entries) and the two int uniforms
         self.bytes_uploaded += (channels * 2 + 2) * FLOAT32
-        self._refine.run(self.engine, self.gsg, -(-count // REFINE_GROUP_SIZE))
+        self._refine.run(-(-count // REFINE_GROUP_SIZE))
         result = self._read_back()[:count].astype(np.float64)
 
         update = inside & (sigmoid(result[:, 2]) >= min_confidence) & (result[:, 3] > 0)
@@ -251,8 +244,8 @@ class GpuHeatmapDecoder:
         self._candidates.clear_image()
         elements = height * width * channels
         groups = -(-elements // LOCAL_MAXIMA_GROUP_SIZE)
-        self._local_maxima.run(self.engine, self.gsg, groups)
-        if not self.engine.extract_texture_data(self._candidates, self.gsg):
+        self._local_maxima.run(groups)
+        if not self.context.engine.extract_texture_data(self._candidates, self.context.gsg):
             raise PosetrackError("could not read the candidate list back from the GPU")
         raw = np.frombuffer(bytes(self._candidates.get_ram_image()), dtype=np.int32)
         self._candidates.clear_ram_image()  # or Panda would upload it again on the next bind
@@ -311,7 +304,7 @@ class GpuHeatmapDecoder:
 
     def _read_back(self) -> np.ndarray:
         """The K x 4 result texels as (x, y, value, index) rows."""
-        if not self.engine.extract_texture_data(self._result, self.gsg):
+        if not self.context.engine.extract_texture_data(self._result, self.context.gsg):
             raise PosetrackError("could not read the decode result back from the GPU")
         raw = bytes(self._result.get_ram_image())
         # Panda keeps RGBA RAM images as BGRA; dropping the RAM image stops Panda uploading
@@ -344,3 +337,42 @@ def _float32_threshold(threshold: float) -> np.float32:
     if (np.array([rounded], dtype=np.float32) >= threshold)[0]:
         return rounded
     return np.nextafter(rounded, np.float32(np.inf))
+
+
+class GpuHeatmapOps:
+    """The compute-shader decode (max-pool argmax reduction, refinement, local maxima)."""
+
+    def __init__(self, context) -> None:
+        self.context = context
+        self._decoders: dict[tuple[int, ...], object] = {}
+        self.total_uploaded = 0
+        self.total_read_back = 0
+
+    def refine(self, landmarks_crop_px: np.ndarray, logits: np.ndarray, **kw) -> np.ndarray:
+        decoder = self._decoder(logits.shape)
+        return self._counted(decoder, decoder.blazepose_refine(landmarks_crop_px, logits, **kw))
+
+    def posenet(self, logits: np.ndarray, offsets: np.ndarray, stride: int) -> np.ndarray:
+        decoder = self._decoder(logits.shape)
+        return self._counted(decoder, decoder.posenet(logits, offsets, stride))
+
+    def local_maxima(self, scores: np.ndarray, threshold: float) -> list[Candidate]:
+        decoder = self._decoder(scores.shape)
+        return self._counted(decoder, decoder.local_maxima(scores, threshold))
+
+    def _decoder(self, shape: tuple[int, ...]):
+        height, width, channels = shape[-3:]
+        key = (height, width, channels)
+        if key not in self._decoders:
+            self._decoders[key] = GpuHeatmapDecoder(self.context, height, width, channels)
+        return self._decoders[key]
+
+    def _counted(self, decoder, result):
+        self.total_uploaded += decoder.bytes_uploaded
+        self.total_read_back += decoder.bytes_read_back
+        return result
+
+    def close(self) -> None:
+        for decoder in self._decoders.values():
+            decoder.close()
+        self._decoders.clear()

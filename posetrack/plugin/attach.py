@@ -8,7 +8,7 @@
 
 No global side effects: the processor goes into the host's current esper world, the host's own
 GL context is lent (a second one beside a game's window breaks its rendering:
-posetrack/gpu/context.py), no PRC page is left loaded, the world is never switched, and
+posetrack/stages/gpu_context.py), no PRC page is left loaded, the world is never switched, and
 `esper.process` is put on the task manager only when the host does not call it already.
 """
 
@@ -18,7 +18,11 @@ from typing import Any
 
 import esper
 
-from posetrack.config import TrackingConfig, check_options
+from posetrack.components.character import FilterConfig
+from posetrack.components.tracker import TrackingConfig
+from posetrack.plugin.config import check_options, from_prc, validate
+from posetrack.stages.gpu_context import GpuContext
+from posetrack.stages.sources import resolve_source
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 
 log = logging.getLogger("posetrack")
@@ -38,34 +42,37 @@ def init(
     *,
     schedule: bool | None = None,
     priority: int = PRIORITY,
+    live: bool = True,
     **overrides: Any,
 ) -> PoseTrackingSystem:
     """Start pose tracking inside a running ShowBase; returns the PoseTrackingSystem.
 
     `config`: a TrackingConfig used as is; without one, the `posetrack-*` PRC variables fill in
     what `overrides` (source=, model=, device=, preprocess=, decode=, smoothing=, max_poses=)
-    leave out (posetrack/config.py). `schedule`: True adds a task that calls `esper.process()`
+    leave out (plugin/config.py). `schedule`: True adds a task that calls `esper.process()`
     every frame, False never does (you call it), None (auto) adds it unless a task of the host
     already calls esper.process, and drops it as soon as the host is seen calling it.
+    `live`: True (the default) runs the pose stages on a worker thread, newest frame wins, so
+    the host's frame pays only the hand-over and the characters (a file plays at its own frame
+    rate, as a camera would); False runs one frame per host frame in the host's thread, every
+    frame in order (lockstep: for tests and scripted captures).
     Raises PosetrackError (SourceError, ModelError) when the camera or the model cannot be
     set up; after that, failures degrade (tracking.status) instead of raising.
     """
-    from posetrack.components.character import FilterConfig
-    from posetrack.track import resolve_source
 
     if config is None:
-        config = TrackingConfig.from_prc(**overrides)
+        config = from_prc(**overrides)
     else:
         config = replace(config, **check_options(overrides))
-        config.validate()
+        validate(config)
     smoothing = FilterConfig() if config.smoothing else FilterConfig(mode="none")
     system = PoseTrackingSystem(
         resolve_source(config.source),
-        config.tracker,
-        config.max_poses,
+        config,
         gpu_context=_lend_context(base),
         filter_config=smoothing,
         degrade=True,  # the host's frame loop goes on whatever fails
+        live=live,
     )
     try:
         for notice in system.notices:
@@ -116,7 +123,6 @@ def _lend_context(base: Any) -> object | None:
     gsg = win.get_gsg() if win is not None else None
     if gsg is None or not gsg.is_valid():
         return None
-    from posetrack.gpu.context import GpuContext
 
     return GpuContext.from_showbase(base)
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from posetrack.crop import CpuCropper, CropSpec
+from posetrack.components.tracker import BACKENDS
 from posetrack.errors import PosetrackError
-from posetrack.models.pose_model import CpuHeatmapOps
-from posetrack.models.posenet_decode import Candidate
+from posetrack.stages.crop_cpu import CpuCropper, CropSpec
+from posetrack.stages.decode_cpu import CpuHeatmapOps
 
 
 @dataclass
@@ -27,10 +27,10 @@ class BackendChoice:
 
 def choose_backends(preprocess: str, decode: str, context: object | None = None) -> BackendChoice:
     """Resolve `auto`. The GL context: the one given, else a running ShowBase's (a second
-    context beside a game's window breaks its rendering: posetrack/gpu/context.py), else a
+    context beside a game's window breaks its rendering: posetrack/stages/gpu_context.py), else a
     headless one of our own, opened only when a GPU path may run."""
     for stage, wanted in (("preprocess", preprocess), ("decode", decode)):
-        if wanted not in ("auto", "gpu", "cpu"):
+        if wanted not in BACKENDS:
             raise PosetrackError(f"--{stage} must be auto, gpu or cpu, not {wanted!r}")
     if preprocess == decode == "cpu":
         return BackendChoice("cpu", "cpu")
@@ -38,7 +38,9 @@ def choose_backends(preprocess: str, decode: str, context: object | None = None)
         context = _running_showbase_context()
     owned = context is None
     if owned:
-        from posetrack.gpu.context import GpuContext
+        from posetrack.stages.gpu_context import (
+            GpuContext,  # lazy: Panda3D's GL loads for a GPU path only
+        )
 
         try:
             context = GpuContext.headless()
@@ -63,13 +65,15 @@ def choose_backends(preprocess: str, decode: str, context: object | None = None)
 
 def _running_showbase_context() -> object | None:
     """The GL context of the ShowBase running in this process, if one has a window."""
-    import builtins
+    import builtins  # lazy: read only when no context was lent
 
     base = getattr(builtins, "base", None)  # ShowBase publishes itself there
     win = getattr(base, "win", None)
     if win is None or win.get_gsg() is None:
         return None
-    from posetrack.gpu.context import GpuContext
+    from posetrack.stages.gpu_context import (
+        GpuContext,  # lazy: Panda3D's GL loads for a GPU path only
+    )
 
     return GpuContext.from_showbase(base)
 
@@ -85,7 +89,9 @@ class GpuCroppers:
         self.total_read_back = 0
 
     def crop(self, frame_bgr: np.ndarray, frame_index: int, spec: CropSpec) -> np.ndarray:
-        from posetrack.gpu.crop import GpuCropper
+        from posetrack.stages.crop_gpu import (
+            GpuCropper,  # lazy: Panda3D's GL loads for a GPU path only
+        )
 
         key = (spec.width, spec.height, spec.value_range, spec.border)
         cropper = self._croppers.get(key)
@@ -111,51 +117,13 @@ class GpuCroppers:
         self._croppers.clear()
 
 
-class GpuHeatmapOps:
-    """The compute-shader decode (max-pool argmax reduction, refinement, local maxima)."""
-
-    def __init__(self, context) -> None:
-        self.context = context
-        self._decoders: dict[tuple[int, ...], object] = {}
-        self.total_uploaded = 0
-        self.total_read_back = 0
-
-    def refine(self, landmarks_crop_px: np.ndarray, logits: np.ndarray, **kw) -> np.ndarray:
-        decoder = self._decoder(logits.shape)
-        return self._counted(decoder, decoder.blazepose_refine(landmarks_crop_px, logits, **kw))
-
-    def posenet(self, logits: np.ndarray, offsets: np.ndarray, stride: int) -> np.ndarray:
-        decoder = self._decoder(logits.shape)
-        return self._counted(decoder, decoder.posenet(logits, offsets, stride))
-
-    def local_maxima(self, scores: np.ndarray, threshold: float) -> list[Candidate]:
-        decoder = self._decoder(scores.shape)
-        return self._counted(decoder, decoder.local_maxima(scores, threshold))
-
-    def _decoder(self, shape: tuple[int, ...]):
-        from posetrack.gpu.heatmaps import GpuHeatmapDecoder
-
-        height, width, channels = shape[-3:]
-        key = (height, width, channels)
-        if key not in self._decoders:
-            self._decoders[key] = GpuHeatmapDecoder(
-                self.context.engine, self.context.gsg, height, width, channels
-            )
-        return self._decoders[key]
-
-    def _counted(self, decoder, result):
-        self.total_uploaded += decoder.bytes_uploaded
-        self.total_read_back += decoder.bytes_read_back
-        return result
-
-    def close(self) -> None:
-        for decoder in self._decoders.values():
-            decoder.close()
-        self._decoders.clear()
-
-
 def make_paths(choice: BackendChoice) -> tuple[object, object]:
     """(cropper, heatmap ops) for a choice; the caller closes both, then the context."""
     cropper = GpuCroppers(choice.context) if choice.preprocess == "gpu" else CpuCropper()
-    ops = GpuHeatmapOps(choice.context) if choice.decode == "gpu" else CpuHeatmapOps()
-    return cropper, ops
+    if choice.decode != "gpu":
+        return cropper, CpuHeatmapOps()
+    from posetrack.stages.decode_gpu import (
+        GpuHeatmapOps,  # lazy: Panda3D's GL loads for a GPU path only
+    )
+
+    return cropper, GpuHeatmapOps(choice.context)

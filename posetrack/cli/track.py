@@ -9,40 +9,32 @@ from pathlib import Path
 
 import esper
 
-from posetrack.character_stream import CharacterPoseWriter, PoseOutputs
-from posetrack.components import CameraFrame, StageTimes, TrackerConfig
+from posetrack.cli.characters import CharacterPoseWriter, PoseOutputs
+from posetrack.cli.overlay import OverlayWriter, draw_poses
+from posetrack.cli.progress import Progress
+from posetrack.components import CameraFrame, StageTimes, TrackingConfig
+from posetrack.downloads.fetch import say
 from posetrack.errors import PosetrackError, SourceError
-from posetrack.fetch import say
-from posetrack.overlay import OverlayWriter, draw_poses
-from posetrack.progress import Progress
-from posetrack.samples import SAMPLES, sample_path
+from posetrack.stages.sources import resolve_source
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 
 
-def resolve_source(spec: str) -> str:
-    """`sample:NAME` is one of the sample clips (fetched on first use); anything else as is."""
-    if not spec.startswith("sample:"):
-        return spec
-    name = spec.removeprefix("sample:")
-    if name not in SAMPLES:
-        raise SourceError(f"no sample named {name!r}; samples: {', '.join(SAMPLES)}")
-    return str(sample_path(name))
-
-
 def run_track(args: argparse.Namespace) -> int:
-    config = TrackerConfig(
+    config = TrackingConfig(
+        source=args.source,
         model=args.model,
         device=args.device,
         preprocess=args.preprocess,
         decode=args.decode,
-        smooth=not args.no_smooth,
+        smoothing=not args.no_smooth,
+        max_poses=_max_poses(args),
     )
-    source = resolve_source(args.source)
+    source = resolve_source(config.source)
     previous_world = esper.current_world
     esper.switch_world("posetrack-track")
     try:
         with ExitStack() as stack:
-            tracker = PoseTrackingSystem(source, config, _max_poses(args))
+            tracker = PoseTrackingSystem(source, config)
             stack.callback(tracker.close)
             for notice in tracker.notices:
                 say(notice)
@@ -54,7 +46,7 @@ def run_track(args: argparse.Namespace) -> int:
                 )
             after = PoseOutputs(
                 tracker.entity,
-                smooth=config.smooth,
+                smooth=config.smoothing,
                 character=getattr(args, "character", None),
                 mirror=not getattr(args, "no_mirror", False),
                 rig=args.rig,
@@ -144,6 +136,11 @@ def _track_loop(
         frames / elapsed if elapsed > 0 else 0.0,
         medians,
         gpu_bytes_per_frame=per_frame,  # medians: sent up, read back, by stage
+        # capture -> pose ready, median and p95 over the last frames; frames skipped for a
+        # newer one (a file: none, every frame is tracked; a camera: those that came in while
+        # the last one was tracked)
+        latency_ms={k: round(v, 2) for k, v in tracker.latency_ms().items() if k != "frames"},
+        dropped_frames=tracker.dropped_frames,
     )
     if frames == 0:
         raise SourceError(f"{source} delivered no frames")

@@ -1,4 +1,5 @@
-"""The JSONL pose stream: a header line, one line per frame, a summary line (DESIGN.md)."""
+"""The JSONL pose stream: a header line, one line per frame, a summary line (README, "Tracking
+from the command line")."""
 
 import json
 from typing import IO, Any

@@ -5,8 +5,8 @@ Used by `make demo` (no webcam needed), the tests and the docs. Nothing here is 
 
 from pathlib import Path
 
-from posetrack.cache import cache_dir
-from posetrack.fetch import PackagedFile, fetch_files
+from posetrack.downloads.cache import cache_dir
+from posetrack.downloads.fetch import PackagedFile, fetch_files
 
 _OPENCV_DATA = "/usr/share/doc/opencv-doc/examples/data/"
 

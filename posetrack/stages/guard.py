@@ -24,7 +24,7 @@ from posetrack.components import (
 )
 from posetrack.components.tracker import TrackingStatus
 from posetrack.errors import ModelError
-from posetrack.sources import FrameSource
+from posetrack.stages.sources import FrameSource
 
 log = logging.getLogger("posetrack")
 
@@ -55,13 +55,7 @@ class TrackingGuard:
         if outputs is None or outputs is self._checked:
             return
         self._checked = outputs
-        bad = [
-            name
-            for name, array in outputs.arrays.items()
-            if np.asarray(array).dtype.kind == "f" and not np.isfinite(array).all()
-        ]
-        if bad:
-            raise NonFiniteOutputError(f"the model returned NaN or inf in {', '.join(bad)}")
+        check_finite_outputs(outputs)
 
     def check_end(self) -> None:
         """After capture: a source that ended cleanly says so once; a live one (a camera) that
@@ -96,7 +90,7 @@ class TrackingGuard:
         result = esper.try_component(self.entity, PoseResult)
         if result is None or result.frame == self._settled:
             return
-        if not all(_finite(pose) for pose in result.poses):
+        if not finite_poses(result):
             error = NonFiniteOutputError("decoding gave NaN or inf keypoints")
             self._give_up("decode", str(error), "lost", result.frame, ("decode", "non-finite"))
             return
@@ -137,6 +131,22 @@ class TrackingGuard:
     def _next_index(self) -> int:
         result = esper.try_component(self.entity, PoseResult)
         return 0 if result is None else result.frame + 1
+
+
+def check_finite_outputs(outputs: ModelOutputs) -> None:
+    """Raise NonFiniteOutputError when model outputs hold NaN or inf."""
+    bad = [
+        name
+        for name, array in outputs.arrays.items()
+        if np.asarray(array).dtype.kind == "f" and not np.isfinite(array).all()
+    ]
+    if bad:
+        raise NonFiniteOutputError(f"the model returned NaN or inf in {', '.join(bad)}")
+
+
+def finite_poses(result: PoseResult) -> bool:
+    """True when every pose of `result` is finite (keypoints, score, world)."""
+    return all(_finite(pose) for pose in result.poses)
 
 
 def _finite(pose: PoseEstimate) -> bool:

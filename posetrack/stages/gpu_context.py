@@ -34,7 +34,7 @@ SHADER_DIR = Path(__file__).resolve().parent.parent / "shaders"
 # Debian/Ubuntu packages that give EGL and a software GL renderer on a headless machine.
 EGL_PACKAGES = "libegl1 libegl-mesa0 libgl1-mesa-dri libgl1"
 
-# PRC for an offscreen GL context through EGL (DESIGN.md, "Headless Panda3D"). gl-version stays
+# PRC for an offscreen GL context through EGL, no display server. gl-version stays
 # unset on purpose: a core profile breaks Panda's default shaders in a host that shares it.
 HEADLESS_PRC = """
 load-display p3headlessgl
@@ -148,15 +148,23 @@ class GpuContext:
         """Compile posetrack/shaders/NAME with `#define KEY VALUE` lines after `#version`.
 
         Compiled on this context now, so a GLSL error raises here (with the driver's log on
-        stderr) instead of a dispatch that silently does nothing.
+        stderr) instead of a dispatch that silently does nothing. A define whose value is None
+        is a bare flag (`#define KEY`).
         """
         source = inject_defines((SHADER_DIR / name).read_text(), defines or {})
         shader = Shader.make_compute(Shader.SL_GLSL, source)
         gsg = self.gsg
-        if shader is None or shader.prepare_now(gsg.prepared_objects, gsg) is None:
-            raise PosetrackError(f"compute shader {name} could not be prepared on {self.renderer}")
-        if shader.get_error_flag():
-            raise PosetrackError(f"compute shader {name} failed to compile on {self.renderer}")
+        # Panda only logs GLSL errors, and a failed shader's dispatch trips an assertion deep in
+        # the GL code: prepare now and say so
+        if (
+            shader is None
+            or shader.prepare_now(gsg.prepared_objects, gsg) is None
+            or shader.get_error_flag()
+        ):
+            raise PosetrackError(
+                f"compute shader {name} failed to build on {self.renderer} (the GLSL compiler's "
+                "message is on the log above)"
+            )
         return shader
 
     def dispatch(
@@ -188,7 +196,10 @@ def inject_defines(source: str, defines: Mapping[str, object]) -> str:
     """
     lines = source.splitlines(keepends=True)
     at = next((i + 1 for i, line in enumerate(lines) if line.lstrip().startswith("#version")), 0)
-    block = "".join(f"#define {key} {value}\n" for key, value in defines.items())
+    block = "".join(
+        f"#define {key}\n" if value is None else f"#define {key} {value}\n"
+        for key, value in defines.items()
+    )
     return "".join(lines[:at]) + block + f"#line {at + 1}\n" + "".join(lines[at:])
 
 

@@ -1,12 +1,9 @@
-"""Compute-shader plumbing shared by the GPU decoders: shader loading, float textures, and
-`_Dispatch`, which works around Panda 1.10 skipping re-dispatches of an unchanged state."""
-
-from pathlib import Path
+"""Compute-shader plumbing shared by the GPU decoders: float textures, and `Dispatch`, which
+works around Panda 1.10 skipping re-dispatches of an unchanged state. Shaders are loaded and
+dispatched through their GpuContext (gpu_context.py), the one way every GPU stage does it."""
 
 from panda3d.core import (
     ComputeNode,
-    GraphicsEngine,
-    GraphicsStateGuardian,
     NodePath,
     SamplerState,
     Shader,
@@ -14,20 +11,7 @@ from panda3d.core import (
     Texture,
 )
 
-from posetrack.errors import PosetrackError
-from posetrack.gpu.context import inject_defines
-
-SHADER_DIR = Path(__file__).resolve().parent.parent / "shaders"
-
-
-def load_compute_shader(name: str, defines: dict[str, int | None]) -> Shader:
-    """posetrack/shaders/`name` with `#define NAME value` lines injected after `#version`."""
-    flags = {key: "" if value is None else value for key, value in defines.items()}
-    source = inject_defines((SHADER_DIR / name).read_text(), flags)
-    shader = Shader.make_compute(Shader.SL_GLSL, source)
-    if shader is None:
-        raise PosetrackError(f"{name}: Panda3D could not make a compute shader from it")
-    return shader
+from posetrack.stages.gpu_context import GpuContext
 
 
 def float_texture(name: str, width: int, height: int, fmt: int) -> Texture:
@@ -50,20 +34,14 @@ class Dispatch:
 
     def __init__(
         self,
-        gsg: GraphicsStateGuardian,
+        context: GpuContext,
         name: str,
         shader: Shader,
         inputs: dict[str, object],
         result: Texture,
         result_read: bool = False,
     ) -> None:
-        # Compile now: Panda only logs GLSL errors, and a failed shader's dispatch trips an
-        # assertion deep in the GL code
-        if shader.prepare_now(gsg.prepared_objects, gsg) is None or shader.get_error_flag():
-            raise PosetrackError(
-                f"the {name} compute shader failed to build on {gsg.driver_renderer} "
-                "(the GLSL compiler's message is on the log above)"
-            )
+        self.context = context
         node = NodePath(ComputeNode(name))
         node.set_shader(shader)
         for key, value in inputs.items():
@@ -76,6 +54,6 @@ class Dispatch:
             self.attribs.append(node.get_attrib(ShaderAttrib))
         self.calls = 0
 
-    def run(self, engine: GraphicsEngine, gsg: GraphicsStateGuardian, groups: int) -> None:
-        engine.dispatch_compute((groups, 1, 1), self.attribs[self.calls % 2], gsg)
+    def run(self, groups: int) -> None:
+        self.context.dispatch(self.attribs[self.calls % 2], (groups, 1, 1))
         self.calls += 1

@@ -3,7 +3,7 @@
 The frame goes up once per frame as a texture; each crop is one compute dispatch
 (posetrack/shaders/crop.comp.glsl) that writes the model's input tensor into a float image, read
 back with extract_texture_data (Panda 1.10.16 cannot read a ShaderBuffer back). The answer is
-the CPU path's (posetrack.geometry.warp_crop, i.e. cv2.warpAffine INTER_LINEAR on uint8, then
+the CPU path's (posetrack.stages.geometry.warp_crop, i.e. cv2.warpAffine INTER_LINEAR on uint8, then
 BGR -> RGB and scaling) to the last uint8 level: see the shader's header for the arithmetic.
 
 That arithmetic is OpenCV 5.x's float32 warpAffine kernel. OpenCV 4.x (4.10 to 4.13 checked)
@@ -14,9 +14,9 @@ levels: with a 4.x cv2 the CPU reference moves and the parity tests say so.
 import numpy as np
 from panda3d.core import ComputeNode, LVecBase3f, NodePath, SamplerState, Texture
 
-from posetrack.crop import VALUE_RANGES
 from posetrack.errors import PosetrackError
-from posetrack.gpu.context import GpuContext
+from posetrack.stages.crop_cpu import VALUE_RANGES
+from posetrack.stages.gpu_context import GpuContext
 
 CROP_SHADER = "crop.comp.glsl"
 WORKGROUP = 8  # local_size_x / local_size_y in crop.comp.glsl

@@ -16,13 +16,16 @@ from typing import Any
 import esper
 import numpy as np
 
+from posetrack.characters.loading import BUILTIN_CHARACTERS, load_character
+from posetrack.cli.stream import PoseStreamWriter
 from posetrack.components import PoseResult
 from posetrack.components.character import CharacterBinding, FilterConfig, FilteredPose
 from posetrack.retarget import RetargetConfig
 from posetrack.retarget.axes import character_to_world
 from posetrack.retarget.limbs import KEYPOINT_JOINTS, mirror_name
-from posetrack.stream import PoseStreamWriter
+from posetrack.systems.animate import AnimateSystem
 from posetrack.systems.filter import FilterSystem, describe, filtered_result
+from posetrack.systems.retarget import RetargetSystem
 
 _DIGITS = 4  # 0.1 mm: far below the landmarks' own noise
 
@@ -57,9 +60,6 @@ class DrivenCharacter:
         rig: str | None = None,
         base_dir: Path | None = None,
     ) -> None:
-        from posetrack.characters.loading import BUILTIN_CHARACTERS, load_character
-        from posetrack.systems.animate import AnimateSystem
-        from posetrack.systems.retarget import RetargetSystem
 
         self.mirror = mirror
         self.actor, self.skeleton = load_character(name, rig, base_dir)
