@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     prc = list(args.prc)
     if not args.command and args.game == "my_game40":
         sys.path.insert(0, str(ROOT))
-        from posetrack.gpu.context import HEADLESS_PRC
+        from posetrack.stages.gpu_context import HEADLESS_PRC
 
         prc = [*HEADLESS_PRC.strip().splitlines(), "posetrack-device cpu", *prc]
     label = args.label or (" ".join([*args.env, *args.prc]) or "default")
