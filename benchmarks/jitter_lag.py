@@ -47,7 +47,7 @@ def track(source: object) -> list[PoseResult]:
 def still_video(image: Path, frames: int, noise: float, folder: Path) -> ImageFilesSource:
     """`image` repeated `frames` times at 30 fps, each copy with its own sensor noise."""
     if noise <= 0:
-        return ImageFilesSource([image] * frames, f"{image.name} x{frames}", 30.0)
+        return ImageFilesSource([image] * frames, f"{image.name} x{frames}", 30.0, sequence=True)
     pixels = cv2.imread(str(image)).astype(np.float64)
     rng = np.random.default_rng(0)
     paths = []
@@ -55,7 +55,7 @@ def still_video(image: Path, frames: int, noise: float, folder: Path) -> ImageFi
         noisy = np.clip(pixels + rng.normal(0.0, noise, pixels.shape), 0, 255).astype(np.uint8)
         paths.append(folder / f"{image.stem}-{noise:g}-{i:03d}.png")
         cv2.imwrite(str(paths[-1]), noisy)
-    return ImageFilesSource(paths, f"{image.name} x{frames} + noise {noise:g}", 30.0)
+    return ImageFilesSource(paths, f"{image.name} x{frames} + noise {noise:g}", 30.0, True)
 
 
 def filtered_directions(

@@ -70,7 +70,8 @@ def test_filter_cuts_still_pose_jitter(basketball1: Path, tmp_path: Path, noise:
             noisy = pixels + rng.normal(0.0, noise, pixels.shape)
             paths.append(tmp_path / f"{i:03d}.png")
             cv2.imwrite(str(paths[-1]), np.clip(noisy, 0, 255).astype(np.uint8))
-    raw, filtered = _directions(_track(ImageFilesSource(paths, "still", 30.0)))
+    # a still photo filmed: the frames of one video, not unrelated stills
+    raw, filtered = _directions(_track(ImageFilesSource(paths, "still", 30.0, sequence=True)))
     assert all(r is not None for r in raw), "the person was lost on a still shot"
     raw_speed = angular_speeds(raw[SETTLE_FRAMES:]).mean()
     filtered_speed = angular_speeds(filtered[SETTLE_FRAMES:]).mean()

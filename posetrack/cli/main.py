@@ -1,6 +1,7 @@
 """The `posetrack` command: track poses in a video, image, folder or webcam; manage models."""
 
 import argparse
+import os
 import sys
 import typing
 from collections.abc import Sequence
@@ -51,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="drive the character unmirrored (default: mirrored, as a webcam "
                        "user expects)")  # fmt: skip
     track.add_argument("--max-frames", type=_positive, metavar="N", help="stop after N frames")
+    track.add_argument("--sequence", action="store_true",
+                       help="a folder's images are a video's frames, in name order (default: "
+                       "unrelated stills, each tracked on its own)")  # fmt: skip
     track.add_argument("--max-poses", type=_positive, metavar="N", default=None,
                        help="people to find per frame (default: 1; posenet and "
                        "movenet-multipose: 6). BlazePose finds one")  # fmt: skip
@@ -100,6 +104,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PosetrackError as e:
         print(f"posetrack: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader of the stream went away (`posetrack track CLIP | head`): stop quietly,
+        # and keep Python from complaining again when it flushes stdout at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("posetrack: the pose stream's reader closed it: stopped", file=sys.stderr)
+        return 141  # 128 + SIGPIPE, what a shell reports for a writer whose pipe closed
     except KeyboardInterrupt:
         print("posetrack: interrupted", file=sys.stderr)
         return 130

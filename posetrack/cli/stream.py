@@ -8,10 +8,12 @@ from posetrack.components import PoseResult
 
 
 class PoseStreamWriter:
-    """Writes the stream to an open text file; the caller owns the file."""
+    """Writes the stream to an open text file; the caller owns the file. `names`: a folder's
+    image file names in frame order; each frame line then says its `"file"`."""
 
-    def __init__(self, out: IO[str]) -> None:
+    def __init__(self, out: IO[str], names: tuple[str, ...] = ()) -> None:
         self.out = out
+        self.names = names
 
     def header(self, **fields: Any) -> None:
         """model, keypoints (names in model order), width, height, fps, backends, ..."""
@@ -31,9 +33,10 @@ class PoseStreamWriter:
             }
             for pose in result.poses
         ]
-        self._line(
-            {"type": "frame", "frame": result.frame, "time": round(result.time, 4), "poses": poses}
-        )
+        line = {"type": "frame", "frame": result.frame, "time": round(result.time, 4)}
+        if result.frame < len(self.names):
+            line["file"] = self.names[result.frame]
+        self._line({**line, "poses": poses})
 
     def summary(self, frames: int, fps: float, stages_ms: dict[str, float], **extra: Any) -> None:
         stages = {name: round(ms, 3) for name, ms in stages_ms.items()}

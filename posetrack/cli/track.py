@@ -5,17 +5,17 @@ import statistics
 import sys
 import time
 from contextlib import ExitStack
-from pathlib import Path
 
 import esper
 
 from posetrack.cli.characters import CharacterPoseWriter, PoseOutputs
+from posetrack.cli.outputs import StagedFile, check_outputs, check_overlay_kind
 from posetrack.cli.overlay import OverlayWriter, draw_poses
 from posetrack.cli.progress import Progress
 from posetrack.components import CameraFrame, StageTimes, TrackingConfig
 from posetrack.downloads.fetch import say
 from posetrack.errors import PosetrackError, SourceError
-from posetrack.stages.sources import resolve_source
+from posetrack.stages.sources import open_source, resolve_source
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 
 
@@ -30,32 +30,49 @@ def run_track(args: argparse.Namespace) -> int:
         max_poses=_max_poses(args),
     )
     source = resolve_source(config.source)
+    check_outputs(source, args.out, args.overlay)  # before anything is opened or written
     previous_world = esper.current_world
     esper.switch_world("posetrack-track")
+    staged: list[StagedFile] = []
     try:
         with ExitStack() as stack:
-            tracker = PoseTrackingSystem(source, config)
+            # every input and option first: the source, the model, the character
+            frames = open_source(source, sequence=getattr(args, "sequence", False))
+            stack.callback(frames.close)  # the tracker closes it too; closing twice is fine
+            tracker = PoseTrackingSystem(frames, config)
             stack.callback(tracker.close)
-            for notice in tracker.notices:
-                say(notice)
-            out = _open_output(args.out, stack)
-            overlay = None
-            if args.overlay:
-                overlay = stack.enter_context(
-                    OverlayWriter(Path(args.overlay), tracker.source.fps, tracker.source.size)
-                )
+            check_overlay_kind(args.overlay, tracker.source.frame_count)
             after = PoseOutputs(
                 tracker.entity,
-                smooth=config.smoothing,
+                # a folder's images are unrelated stills: nothing to smooth across
+                smooth=config.smoothing and not tracker.source.stills,
                 character=getattr(args, "character", None),
                 mirror=not getattr(args, "no_mirror", False),
                 rig=args.rig,
             )
             stack.callback(after.close)
-            return _track_loop(tracker, CharacterPoseWriter(out), overlay, args.max_frames, after)
+            for notice in tracker.notices:
+                say(notice)
+            # then the outputs, under temporary names beside their targets
+            staged = [StagedFile(path) for path in (args.out, args.overlay) if path]
+            out = _open_output(staged[0] if args.out else None, stack)
+            overlay = None
+            if args.overlay:
+                overlay = stack.enter_context(
+                    OverlayWriter(staged[-1].temp, tracker.source.fps, tracker.source.size)
+                )
+            writer = CharacterPoseWriter(out, names=tracker.source.names)
+            code = _track_loop(tracker, writer, overlay, args.max_frames, after)
+    except BaseException:
+        for file in staged:  # a failed run leaves the user's files as they were
+            file.discard()
+        raise
     finally:
         esper.switch_world(previous_world)
         esper.delete_world("posetrack-track")
+    for file in staged:  # finished or interrupted (the summary says which): into place
+        file.commit()
+    return code
 
 
 def _max_poses(args: argparse.Namespace) -> int:
@@ -66,13 +83,15 @@ def _max_poses(args: argparse.Namespace) -> int:
     return 6 if args.model in ("posenet", "movenet-multipose") else 1
 
 
-def _open_output(path: str | None, stack: ExitStack):
-    if path is None:
+def _open_output(staged: StagedFile | None, stack: ExitStack):
+    if staged is None:
         return sys.stdout
     try:
-        return stack.enter_context(open(path, "w", encoding="utf-8"))
+        return stack.enter_context(open(staged.temp, "w", encoding="utf-8"))
     except OSError as e:
-        raise PosetrackError(f"cannot write the pose stream to {path}: {e.strerror}") from e
+        raise PosetrackError(
+            f"cannot write the pose stream to {staged.target}: {e.strerror}"
+        ) from e
 
 
 def _track_loop(
@@ -102,6 +121,7 @@ def _track_loop(
     stage_ms: dict[str, list[float]] = {}
     moved: dict[str, dict[str, list[int]]] = {"up": {}, "down": {}}  # host <-> GPU bytes
     frames = 0
+    interrupted = False
     start = time.perf_counter()
     try:
         for result in tracker.results(max_frames):
@@ -122,6 +142,7 @@ def _track_loop(
                     moved[direction].setdefault(name, []).append(count)
             progress.update(frames)
     except KeyboardInterrupt:
+        interrupted = True
         say("interrupted: writing the summary of the frames so far")
     finally:
         progress.close()
@@ -141,6 +162,7 @@ def _track_loop(
         # the last one was tracked)
         latency_ms={k: round(v, 2) for k, v in tracker.latency_ms().items() if k != "frames"},
         dropped_frames=tracker.dropped_frames,
+        interrupted=interrupted,  # Ctrl+C: the stream holds the frames before it
     )
     if frames == 0:
         raise SourceError(f"{source} delivered no frames")

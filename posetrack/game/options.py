@@ -34,10 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--round", type=float, default=None, help="round length, seconds")
     parser.add_argument("--offscreen", action="store_true",
                         help="no window: render offscreen (EGL), fixed 30 fps clock")  # fmt: skip
-    parser.add_argument("--frames", type=int, default=0, help="stop after N frames")
+    parser.add_argument("--frames", type=_frames, default=0,
+                        help="stop after N frames (0: run until quit)")  # fmt: skip
     parser.add_argument("--screenshot", type=Path, default=None,
                         help="save the last frame to this PNG")  # fmt: skip
-    parser.add_argument("--size", default=None, help="window size WxH (default 1280x720)")
+    parser.add_argument("--size", type=_window_size, default=None,
+                        help="window size WxH (default 1280x720)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="target placement seed")
     parser.add_argument(
         "--press",
@@ -68,11 +70,33 @@ def settings_from_args(args: argparse.Namespace) -> GameSettings:
     if args.round is not None:
         settings.rules.round_s = args.round
     if args.size:
-        w, h = (int(v) for v in args.size.lower().split("x"))
-        settings.window = (w, h)
+        settings.window = args.size
     settings.offscreen = args.offscreen
     settings.frames = args.frames
     settings.screenshot = args.screenshot
     settings.seed = args.seed
     settings.press = tuple(k.strip() for k in args.press.split(",") if k.strip())
     return settings
+
+
+MIN_WINDOW_SIDE = 16  # smaller windows hold no readable HUD; 0 would be no window at all
+
+
+def _window_size(text: str) -> tuple[int, int]:
+    """`WxH` -> (W, H), both whole numbers of at least MIN_WINDOW_SIDE pixels."""
+    parts = text.lower().split("x")
+    if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
+        w, h = (int(p) for p in parts)
+        if min(w, h) >= MIN_WINDOW_SIDE:
+            return w, h
+    raise argparse.ArgumentTypeError(
+        f"expected WIDTHxHEIGHT in pixels, each at least {MIN_WINDOW_SIDE} (e.g. 1280x720), "
+        f"got {text!r}"
+    )
+
+
+def _frames(text: str) -> int:
+    """A frame count: a whole number >= 0 (0: run until quit)."""
+    if text.strip().isdigit():
+        return int(text)
+    raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")

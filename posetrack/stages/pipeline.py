@@ -68,12 +68,15 @@ class FramePipeline:
         self.detect, self.preprocess = detect, preprocess
         self.inference, self.decode = inference, decode
         self.counters = counters  # stage -> object with total_uploaded / total_read_back
+        self.stills = False  # unrelated images: each frame is detected afresh
         self.filter: FilterSystem | None = None
         # what the filter runs; the host's thread may swap it (a plain attribute: atomic)
         self.filter_config: FilterConfig | None = None
 
     def run(self, frame: CameraFrame) -> FrameOutcome:
         out = FrameOutcome(frame, self.detect.nobody(frame))
+        if self.stills:  # another picture: the last one's landmarks say nothing about it
+            self.state.next_roi = None
         stage = "detect"
         try:
             # the ROI: tracked from the last landmarks, else the detector's; none: nobody

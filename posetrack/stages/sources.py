@@ -47,6 +47,10 @@ class FrameSource(ABC):
 
     description: str  # how messages name the source, e.g. "video 'clip.mp4'"
     live: bool = False  # True for cameras: frames keep coming in real time and can be missed
+    # True for a folder of images: unrelated stills, so nothing (a tracked ROI, smoothing)
+    # carries over from one frame to the next; `names[i]` is frame i's file name
+    stills: bool = False
+    names: tuple[str, ...] = ()
     fps: float  # nominal frames per second (images: image_fps; cameras: as reported, or 0)
     size: tuple[int, int]  # (width, height) of the first frame
     frame_count: int | None  # None when unknown or endless
@@ -139,12 +143,20 @@ class VideoFileSource(FrameSource):
 
 
 class ImageFilesSource(FrameSource):
-    """One image, or the images of a folder in natural name order (frame2 before frame10)."""
+    """One image, or the images of a folder in natural name order (frame2 before frame10).
 
-    def __init__(self, paths: list[Path], description: str, fps: float) -> None:
+    Several images are unrelated stills unless `sequence=True` says they are a video's frames
+    (then tracking and smoothing carry over from one to the next, as in a video).
+    """
+
+    def __init__(
+        self, paths: list[Path], description: str, fps: float, sequence: bool = False
+    ) -> None:
         self.description = description
         self.fps = fps
         self.frame_count = len(paths)
+        self.stills = len(paths) > 1 and not sequence
+        self.names = tuple(path.name for path in paths)
         self._paths = paths
         self._pending: np.ndarray | None = _read_image(paths[0])
         self.size = (self._pending.shape[1], self._pending.shape[0])
@@ -247,9 +259,13 @@ def _open_webcam(spec: str, stall_timeout: float) -> WebcamSource:
 
 
 def open_source(
-    spec: str, image_fps: float = DEFAULT_IMAGE_FPS, stall_timeout: float = DEFAULT_STALL_TIMEOUT_S
+    spec: str,
+    image_fps: float = DEFAULT_IMAGE_FPS,
+    stall_timeout: float = DEFAULT_STALL_TIMEOUT_S,
+    sequence: bool = False,
 ) -> FrameSource:
-    """Open a video file, an image file, a folder of images, or `webcam:N`.
+    """Open a video file, an image file, a folder of images, or `webcam:N`. A folder's images
+    are unrelated stills unless `sequence` (a video's frames, as files).
 
     Raises SourceError, saying what is wrong and what to do, when the source cannot be read.
     """
@@ -265,7 +281,8 @@ def open_source(
                 f"folder '{path}' holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}): "
                 "give a folder of frames, or a video file"
             )
-        return ImageFilesSource(sorted(images, key=_natural_key), f"folder '{path}'", image_fps)
+        ordered = sorted(images, key=_natural_key)
+        return ImageFilesSource(ordered, f"folder '{path}'", image_fps, sequence)
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return ImageFilesSource([path], f"image '{path}'", image_fps)
     return VideoFileSource(path)

@@ -92,6 +92,10 @@ class PoseTrackingSystem(esper.Processor):
         self._on_close: list[Callable[[], None]] = []
         self._characters: list[int] = []
         self._character_stages: list[tuple[str, esper.Processor]] = []  # retarget, animate
+        # what result and status say once closed (the entity is gone)
+        self._closed: tuple[PoseResult | None, TrackingStatus] = (
+            None, TrackingStatus("ended", "closed"),
+        )  # fmt: skip
         self.model = load_pose_model(self.config.model, max_poses or self.config.max_poses)
         self.keypoint_names = self.model.keypoint_names
         try:
@@ -160,6 +164,7 @@ class PoseTrackingSystem(esper.Processor):
         self._pipeline = FramePipeline(
             self.entity, state, detect, preprocess, inference, decode, counters
         )
+        self._pipeline.stills = self.source.stills
         self._guard = TrackingGuard(self.entity, self.keypoint_names, self.source)
         return live
 
@@ -201,13 +206,18 @@ class PoseTrackingSystem(esper.Processor):
 
     @property
     def result(self) -> PoseResult | None:
-        """The newest frame's poses (None before the first frame)."""
-        return esper.try_component(self.entity, PoseResult)
+        """The newest frame's poses (None before the first frame; the last one after close())."""
+        if self.entity is None:
+            return self._closed[0]
+        return self._in_world(lambda: esper.try_component(self.entity, PoseResult))
 
     @property
     def status(self) -> TrackingStatus:
-        """How tracking went on the newest frame (state, reason, failing stage)."""
-        return esper.component_for_entity(self.entity, TrackingStatus)
+        """How tracking went on the newest frame (state, reason, failing stage); after close(),
+        "ended" with the reason "closed"."""
+        if self.entity is None:
+            return self._closed[1]
+        return self._in_world(lambda: esper.component_for_entity(self.entity, TrackingStatus))
 
     @property
     def finished(self) -> bool:
@@ -280,6 +290,11 @@ class PoseTrackingSystem(esper.Processor):
         for resource in reversed(self._owned):
             resource.close()
         self._owned = []
+        if self.entity is not None and self._closed[0] is None:
+            last = self.result
+            lost = self.status.lost_frames
+            ended = TrackingStatus("ended", "closed", "", last.frame if last else -1, lost)
+            self._closed = (last, ended)
         self._in_world(self._delete_entities)
         self.entity = None
         self._characters = []

@@ -1,0 +1,130 @@
+"""Mistakes a user makes, run as the user runs them: one clear line, a non-zero exit, no
+traceback, and no file of theirs changed. (Issue 14's probes 1-5, each of which failed before.)"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import pytest
+from clips import cut_clip  # tests/ is on sys.path under pytest
+
+from posetrack.components import TrackingConfig
+from posetrack.systems.pose_tracking import PoseTrackingSystem
+
+BIN = Path(sys.executable).parent
+TIMEOUT_S = 300  # guards a hang only
+
+
+def run(tool: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, EGL_PLATFORM="surfaceless")
+    return subprocess.run([str(BIN / tool), *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=TIMEOUT_S, env=env)  # fmt: skip
+
+
+def one_clear_line(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1, result.stderr
+    for word in words:
+        assert word in errors[0], errors[0]
+
+
+@pytest.fixture
+def photos(messi_image: Path, tmp_path: Path) -> Path:
+    """A folder: messi5.jpg at twice its size, then as it is (two sizes, two files)."""
+    folder = tmp_path / "sz"
+    folder.mkdir()
+    image = cv2.imread(str(messi_image))
+    cv2.imwrite(str(folder / "1.jpg"), cv2.resize(image, (image.shape[1] * 2, image.shape[0] * 2)))
+    cv2.imwrite(str(folder / "2.jpg"), image)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def clip(sports2d_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return cut_clip(sports2d_clip, tmp_path_factory.mktemp("bad") / "clip.mp4", 100, 20, 2)
+
+
+def test_1_a_folder_of_different_sizes_is_tracked_still_by_still_and_names_each_file(
+    photos: Path,
+) -> None:
+    result = run("posetrack", "track", str(photos), "--no-smooth", cwd=photos.parent)
+    assert result.returncode == 0, result.stderr
+    frames = [json.loads(line) for line in result.stdout.splitlines()]
+    frames = [f for f in frames if f["type"] == "frame"]
+    assert [f["file"] for f in frames] == ["1.jpg", "2.jpg"]
+    assert [len(f["poses"]) for f in frames] == [1, 1]  # each found on its own
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--character", "nope"], ["nope"]),
+        (["--rig", "no-such-rig", "--character", "mannequin"], ["no-such-rig"]),
+    ],
+)
+def test_2_a_run_that_cannot_start_leaves_the_output_file_as_it_was(
+    messi_image: Path, tmp_path: Path, extra: list[str], words: list[str]
+) -> None:
+    keep = tmp_path / "keep.jsonl"
+    keep.write_text("my earlier run\n")
+    result = run("posetrack", "track", str(messi_image), "--out", str(keep), *extra, cwd=tmp_path)
+    one_clear_line(result, *words)
+    assert keep.read_text() == "my earlier run\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.jsonl"]  # no leftovers
+
+
+def test_3_an_output_over_an_input_is_refused(clip: Path, messi_image: Path, tmp_path: Path):
+    victim = tmp_path / "victim.mp4"
+    victim.write_bytes(clip.read_bytes())
+    photo = tmp_path / "victim.jpg"
+    photo.write_bytes(messi_image.read_bytes())
+    before = {p.name: p.read_bytes() for p in (victim, photo)}
+    one_clear_line(run("posetrack", "track", "victim.mp4", "--out", "victim.mp4", cwd=tmp_path),
+                   "--out", "input")  # fmt: skip
+    one_clear_line(run("posetrack", "track", str(photo), "--overlay", "./victim.jpg", cwd=tmp_path),
+                   "--overlay", "input")  # fmt: skip
+    one_clear_line(
+        run("posetrack", "track", "victim.mp4", "--out", "same.mp4", "--overlay", "same.mp4",
+            cwd=tmp_path), "same file")  # fmt: skip
+    assert {p.name: p.read_bytes() for p in (victim, photo)} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["victim.jpg", "victim.mp4"]
+
+
+def test_3_an_image_overlay_of_a_video_is_refused(clip: Path, tmp_path: Path) -> None:
+    one_clear_line(run("posetrack", "track", str(clip), "--overlay", "out.png", cwd=tmp_path),
+                   "image", ".mp4")  # fmt: skip
+    assert not list(tmp_path.iterdir())
+
+
+def test_4_a_closed_stdout_ends_the_run_without_a_traceback(clip: Path, tmp_path: Path) -> None:
+    command = f"'{BIN / 'posetrack'}' track '{clip}' | head -c 100 > /dev/null"
+    result = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True,
+                            text=True, timeout=TIMEOUT_S, cwd=tmp_path)  # fmt: skip
+    assert "Traceback" not in result.stderr and "Exception" not in result.stderr, result.stderr
+    assert result.returncode == 141  # the writer's pipe closed: what a shell reports for it
+
+
+@pytest.mark.parametrize("size", ["abc", "0x0", "12", "-5x100"])
+def test_4_and_6_a_bad_window_size_is_one_line(size: str, tmp_path: Path) -> None:
+    one_clear_line(run("posetrack-demo", "--offscreen", "--size", size, cwd=tmp_path), "--size")
+
+
+def test_5_a_negative_frame_count_is_refused_instead_of_running_forever(tmp_path: Path):
+    one_clear_line(run("posetrack-demo", "--offscreen", "--frames", "-3", cwd=tmp_path),
+                   "--frames")  # fmt: skip
+
+
+def test_4_status_and_result_after_close_say_closed(messi_image: Path) -> None:
+    tracker = PoseTrackingSystem(str(messi_image), TrackingConfig(device="cpu", preprocess="cpu"))
+    tracker.process()
+    found = tracker.result
+    tracker.close()
+    assert tracker.status.state == "ended" and tracker.status.reason == "closed"
+    assert tracker.result is found and len(found.poses) == 1
+    tracker.close()  # idempotent
+    assert tracker.status.reason == "closed"
