@@ -128,3 +128,83 @@ def test_4_status_and_result_after_close_say_closed(messi_image: Path) -> None:
     assert tracker.result is found and len(found.poses) == 1
     tracker.close()  # idempotent
     assert tracker.status.reason == "closed"
+
+
+def test_6_the_backend_notice_names_only_what_auto_decided(showbase) -> None:
+    from posetrack.stages.backends import choose_backends
+    from posetrack.stages.gpu_context import GpuContext
+
+    context = GpuContext.from_showbase(showbase)
+    if not context.is_software:
+        pytest.fail("this test reads llvmpipe's notice; on a hardware renderer auto picks GPU")
+    choice = choose_backends("gpu", "auto", context)
+    assert choice.preprocess == "gpu" and choice.decode == "cpu"
+    assert "for decode" in choice.notice and "preprocess" not in choice.notice
+
+
+def test_6_a_demo_source_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    result = run("posetrack-demo", "--offscreen", "--frames", "5", "--source",
+                 str(tmp_path / "nonexistent.mp4"), cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 2 and "nonexistent.mp4" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [(b"", "no entities"), (b'\xef\xbb\xbf[[entity]]\nname = "a"\n', "byte order mark (BOM)")],
+)
+def test_6_an_empty_scene_or_one_with_a_bom_is_reported(
+    content: bytes, words: str, tmp_path: Path
+) -> None:
+    scene = tmp_path / "scene.toml"
+    scene.write_bytes(content)
+    result = run("posetrack", "scene", "validate", str(scene), cwd=tmp_path)
+    assert result.returncode == 1 and words in result.stdout + result.stderr
+
+
+def test_6_init_takes_a_path_as_its_source(showbase, messi_image: Path) -> None:
+    import esper
+
+    import posetrack
+
+    esper.switch_world("test-bad-input")
+    tracking = posetrack.init(showbase, source=messi_image, device="cpu", live=False)
+    try:
+        showbase.taskMgr.step()
+        assert tracking.status.state == "tracking"
+    finally:
+        tracking.close()
+        esper.switch_world("default")
+        esper.delete_world("test-bad-input")
+
+
+def test_6_a_damaged_converted_model_is_reported_and_never_used(tmp_path: Path) -> None:
+    """The conversion records size and sha256; a file that no longer matches is "corrupt" in
+    `models list`, and is converted again instead of being loaded."""
+    import shutil
+
+    from posetrack.downloads.fetch import convert_once, converted_state
+    from posetrack.models import zoo
+
+    cache = tmp_path / "cache"
+    models = cache / "models"
+    models.mkdir(parents=True)
+    source = zoo.converted_path("blazepose-full")
+    assert converted_state(source, verify=True) == "ready"  # the session's own, intact
+    copy = models / source.name
+    for path in (source, source.with_name(source.name + ".sha256")):
+        shutil.copy(path, models / path.name)
+    data = bytearray(copy.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped bit in the weights: same size
+    copy.write_bytes(bytes(data))
+    assert converted_state(copy) == "ready"  # the per-use check is the size: cheap
+    assert converted_state(copy, verify=True) == "corrupt"
+    env = dict(os.environ, POSETRACK_CACHE=str(cache))
+    listed = subprocess.run([str(BIN / "posetrack"), "models", "list"], capture_output=True,
+                            text=True, env=env, timeout=TIMEOUT_S)  # fmt: skip
+    line = next(x for x in listed.stdout.splitlines() if x.startswith("blazepose-full "))
+    assert "corrupt" in line and "--force" in listed.stderr
+    copy.write_bytes(bytes(data[:1000]))  # truncated: not even the size matches
+    assert converted_state(copy) == "corrupt"
+    converted = convert_once("x", copy, models / "x.onnx", lambda src, dst: dst.write_text("ok"))
+    assert converted_state(converted, verify=True) == "ready"

@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     verbs.add_parser("list", help="list the known models and whether each is ready offline")
     fetch = verbs.add_parser("fetch", help="download and convert models (default: the defaults)")
     fetch.add_argument("names", nargs="*", metavar="NAME", help="models to fetch")
+    fetch.add_argument("--force", action="store_true",
+                       help="convert again even when the cached file is intact")  # fmt: skip
     from posetrack.scene.commands import add_scene_parser  # lazy: see main()
 
     add_scene_parser(commands)

@@ -70,8 +70,34 @@ def convert_once(
     partial = target.with_name(target.name + ".part")
     convert(source, partial)
     partial.replace(target)
+    # what the file must still be later: size (checked on every use) and sha256 (checked by
+    # `posetrack models list | fetch`); written last, so a file without one is unfinished
+    digest = target.with_name(target.name + DIGEST_SUFFIX)
+    digest.write_text(f"{sha256_of(target)} {target.stat().st_size}\n")
     say(f"{name} ready: {target}")
     return target
+
+
+DIGEST_SUFFIX = ".sha256"
+
+
+def converted_state(target: Path, verify: bool = False) -> str:
+    """The cached file's state: ready; missing; corrupt (its size, or with `verify` also its
+    sha256, is not what was written); unverified (no digest: converted before digests were
+    kept, used as it is)."""
+    digest = target.with_name(target.name + DIGEST_SUFFIX)
+    if not target.is_file():
+        return "missing"
+    if not digest.is_file():
+        return "unverified"
+    try:
+        sha256, size = digest.read_text().split()
+        intact = target.stat().st_size == int(size)
+    except (OSError, ValueError):
+        return "corrupt"
+    if intact and verify:
+        intact = sha256_of(target) == sha256
+    return "ready" if intact else "corrupt"
 
 
 def _valid(path: Path, sha256: str) -> bool:

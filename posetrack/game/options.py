@@ -7,6 +7,7 @@ from pathlib import Path
 from posetrack.components.tracker import BACKENDS
 from posetrack.game.scene_link import default_scene, settings_from_scene
 from posetrack.game.settings import GameSettings
+from posetrack.game.source import check_source
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -57,6 +58,7 @@ def settings_from_args(args: argparse.Namespace) -> GameSettings:
     settings = settings_from_scene(scene) if scene is not None else GameSettings()
     settings.scene = scene
     if args.source is not None:
+        check_source(args.source)
         settings.source = args.source
         settings.source_locked = True
     if args.model is not None:

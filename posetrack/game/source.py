@@ -83,6 +83,12 @@ class LoopingClip(FrameSource):
         self._source.close()
 
 
+def check_source(spec: str) -> None:
+    """Raise SourceError now when `--source SPEC` cannot be opened: a source the player named
+    must not turn into a game without tracking."""
+    open_source(resolve_source(spec)).close()
+
+
 def open_game_source(
     spec: str | None, offscreen: bool, loop: bool = True
 ) -> tuple[FrameSource, str]:

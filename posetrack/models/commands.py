@@ -2,26 +2,43 @@
 
 import argparse
 
-from posetrack.downloads.fetch import say
+from posetrack.downloads.fetch import converted_state, say
 from posetrack.models import zoo
+
+# what `models list` says of a converted file's state (checked against its sha256)
+SHOWN = {"ready": "ready", "unverified": "ready*", "missing": "not fetched", "corrupt": "corrupt"}
 
 
 def run_models(args: argparse.Namespace) -> int:
     if args.verb == "list":
         width = max(len(name) for name in zoo.names())
+        corrupt = []
         for name in zoo.names():
             spec = zoo.spec(name)
-            ready = "ready" if zoo.cached_onnx(name) else "not fetched"
+            state = converted_state(zoo.converted_path(name), verify=True)
+            corrupt += [name] if state == "corrupt" else []
             default = " (default)" if name in zoo.DEFAULT_MODELS else ""
-            print(f"{name:<{width}}  {ready:<11}  {spec.source.client:<3}  {spec.summary}{default}")
+            print(f"{name:<{width}}  {SHOWN[state]:<11}  {spec.source.client:<3}  "
+                  f"{spec.summary}{default}")  # fmt: skip
+        if any(converted_state(zoo.converted_path(n)) == "unverified" for n in zoo.names()):
+            say("ready*: converted by an earlier posetrack, which kept no digest to check it "
+                "against; `posetrack models fetch --force NAME` converts it again")  # fmt: skip
+        if corrupt:
+            say(f"corrupt in the cache: {', '.join(corrupt)}: `posetrack models fetch --force "
+                f"{' '.join(corrupt)}` converts them again")  # fmt: skip
         return 0
     names = args.names or list(zoo.DEFAULT_MODELS)
     for name in names:
         zoo.spec(name)  # unknown names fail before any download
     for name in names:
-        cached = zoo.cached_onnx(name)
-        if cached is not None:
-            say(f"{name}: already converted ({cached})")
-        else:
-            zoo.onnx_path(name)
+        path = zoo.converted_path(name)
+        state = converted_state(path, verify=True)
+        if state in ("ready", "unverified") and not args.force:
+            intact = "and intact" if state == "ready" else "(no digest to check; --force redoes it)"
+            say(f"{name}: already converted {intact} ({path})")
+            continue
+        if state == "corrupt":
+            say(f"{name}: the cached file is corrupt: converting it again")
+        path.unlink(missing_ok=True)
+        zoo.onnx_path(name)
     return 0

@@ -9,10 +9,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from posetrack.downloads.cache import cache_dir
-from posetrack.downloads.fetch import PackagedFile, convert_once, fetch_files, sha256_of
+from posetrack.downloads.fetch import (
+    PackagedFile,
+    convert_once,
+    converted_state,
+    fetch_files,
+    sha256_of,
+)
 from posetrack.errors import ModelError
 from posetrack.models.skeletons import BLAZEPOSE_33
-from posetrack.models.zoo_tfjs import TFJS_MODELS, TfjsModelSpec, cached_tfjs_onnx, tfjs_onnx_path
+from posetrack.models.zoo_tfjs import (
+    TFJS_MODELS,
+    TfjsModelSpec,
+    cached_tfjs_onnx,
+    tfjs_cache_path,
+    tfjs_onnx_path,
+)
 
 # bump when the converter's output changes, so cached conversions are redone
 CONVERTER_VERSION = 1
@@ -109,7 +121,17 @@ def cached_onnx(name: str) -> Path | None:
     if name in TFJS_MODELS:
         return cached_tfjs_onnx(name)
     path = _onnx_cache_path(name, spec(name).source.sha256)
-    return path if path.is_file() else None
+    return path if converted_state(path) in USABLE else None
+
+
+USABLE = ("ready", "unverified")  # a file converted before digests were kept is used as is
+
+
+def converted_path(name: str) -> Path:
+    """Where the converted file of `name` lives in the cache (there or not)."""
+    if name in TFJS_MODELS:
+        return tfjs_cache_path(name)
+    return _onnx_cache_path(name, spec(name).source.sha256)
 
 
 def onnx_path(name: str) -> Path:

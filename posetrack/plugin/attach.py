@@ -13,6 +13,7 @@ posetrack/stages/gpu_context.py), no PRC page is left loaded, the world is never
 """
 
 import logging
+import os
 from dataclasses import replace
 from typing import Any
 
@@ -60,6 +61,8 @@ def init(
     set up; after that, failures degrade (tracking.status) instead of raising.
     """
 
+    if isinstance(overrides.get("source"), os.PathLike):  # a pathlib.Path names a file too
+        overrides["source"] = os.fspath(overrides["source"])
     if config is None:
         config = from_prc(**overrides)
     else:

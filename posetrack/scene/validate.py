@@ -48,6 +48,9 @@ def check_file(path: str | Path) -> tuple[list[Problem], dict | None]:
 
 def check_text(text: str, file: str, base_dir: Path) -> tuple[list[Problem], dict | None]:
     """(problems, parsed TOML) of a scene's text; relative asset paths start at `base_dir`."""
+    if text.startswith("\ufeff"):  # TOML forbids it; editors on Windows like to add it
+        message = "starts with a UTF-8 byte order mark (BOM): save it as UTF-8 without a BOM"
+        return [Problem(file, 1, "", message)], None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -75,6 +78,9 @@ class _Checker:
         entities = data.get("entity", [])
         if not isinstance(entities, list) or not all(isinstance(e, dict) for e in entities):
             self.add("entity", "entities are [[entity]] tables")
+            return
+        if not entities:  # nothing to play: a game would fall back on its own default scene
+            self.add("", "declares no entities: add [[entity]] tables (see docs/scene-files.md)")
             return
         names: dict[str, int] = {}
         for i, entity in enumerate(entities):

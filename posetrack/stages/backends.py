@@ -54,8 +54,11 @@ def choose_backends(preprocess: str, decode: str, context: object | None = None)
         for stage, wanted in (("preprocess", preprocess), ("decode", decode))
     }
     notice = ""
-    if software and "auto" in (preprocess, decode):
-        notice = f"auto chose the CPU path: {context.renderer} renders in software"
+    automatic = [stage for stage, wanted in (("preprocess", preprocess), ("decode", decode))
+                 if wanted == "auto"]  # fmt: skip
+    if software and automatic:
+        notice = (f"auto chose the CPU path for {' and '.join(automatic)}: {context.renderer} "
+                  "renders in software")  # fmt: skip
     renderer = context.renderer
     if "gpu" not in chosen.values() and owned:
         context.close()
