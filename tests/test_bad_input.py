@@ -208,3 +208,19 @@ def test_6_a_damaged_converted_model_is_reported_and_never_used(tmp_path: Path) 
     assert converted_state(copy) == "corrupt"
     converted = convert_once("x", copy, models / "x.onnx", lambda src, dst: dst.write_text("ok"))
     assert converted_state(converted, verify=True) == "ready"
+
+
+def test_6_the_demos_notice_never_covers_the_help_hint(showbase) -> None:
+    from posetrack.game.hud import Hud, HudData
+
+    hud = Hud(showbase)
+    try:
+        long = "no webcam (cannot open camera 0: no such camera): playing the sample clip " * 3
+        for notice in ("short", long):
+            hud.notice = notice
+            hud.update(HudData())
+            low_notice = hud._notice_path.get_tight_bounds(showbase.aspect2d)[0].z
+            high_hint = hud._hint_path.get_tight_bounds(showbase.aspect2d)[1].z
+            assert low_notice > high_hint, (notice[:20], low_notice, high_hint)
+    finally:
+        hud.destroy()

@@ -75,6 +75,11 @@ def perf_lines(d: HudData, flags: HudFlags | None = None) -> list[str]:
     return lines
 
 
+NOTICE_SCALE = 0.04  # text height of the notice and the help hint, in screen units
+NOTICE_Z = 0.12  # the notice's last row: one line above the help hint (at 0.06)
+NOTICE_WRAP = 70.0  # in text heights: 2.8 screen units, inside a 4:3 window's width too
+
+
 class Hud:
     """Text nodes on aspect2d (and its corner anchors); `update(HudData)` once per frame."""
 
@@ -90,21 +95,34 @@ class Hud:
         path.set_pos(0.05, 0, -0.07)
         # a plain sans font for the numbers: the default font's old-style 0 reads as an O
         sans = base.loader.load_font("cmss12")
-        self._score, path = _text(base.a2dTopCenter, "score", 0.1, TextNode.A_center, sans,
-                                  SCORE)  # fmt: skip
-        path.set_pos(0, 0, -0.12)
-        self._clock, path = _text(base.a2dTopCenter, "clock", 0.055, TextNode.A_center, sans)
-        path.set_pos(0, 0, -0.2)
+        self._score, score = _text(base.a2dTopCenter, "score", 0.1, TextNode.A_center, sans,
+                                   SCORE)  # fmt: skip
+        score.set_pos(0, 0, -0.12)
+        self._clock, clock = _text(base.a2dTopCenter, "clock", 0.055, TextNode.A_center, sans)
+        clock.set_pos(0, 0, -0.2)
         self._message, self._message_path = _text(a2d, "message", 0.08, TextNode.A_center, None)
         self._message_path.set_pos(0, 0, 0.58)  # above the head, below the clock
         self._message.set_wordwrap(34.0)  # in text heights: ~1.7 screen units at scale 0.05
-        self._notice, path = _text(base.a2dBottomLeft, "notice", 0.04, TextNode.A_left, None, DIM)
-        path.set_pos(0.05, 0, 0.06)
-        hint, path = _text(base.a2dBottomCenter, "hint", 0.04, TextNode.A_center, None, DIM)
+        self._notice, self._notice_path = _text(
+            base.a2dBottomLeft, "notice", NOTICE_SCALE, TextNode.A_left, None, DIM
+        )
+        self._notice_path.set_pos(0.05, 0, NOTICE_Z)
+        self._notice.set_wordwrap(NOTICE_WRAP)
+        hint, self._hint_path = _text(
+            base.a2dBottomCenter, "hint", NOTICE_SCALE, TextNode.A_center, None, DIM
+        )
         hint.set_text("F1 / H: help")
-        path.set_pos(0, 0, 0.06)
+        self._hint_path.set_pos(0, 0, 0.06)
         self.notice = ""
         self.flags = HudFlags()  # which parts show (the scene's [hud]; apply_live sets it)
+        self._nodes = [panel, score, clock, self._message_path, self._notice_path,
+                       self._hint_path]  # fmt: skip
+
+    def destroy(self) -> None:
+        """Remove the HUD's nodes (the demo's window goes with them; a test's stays)."""
+        for node in self._nodes:
+            node.remove_node()
+        self._nodes = []
 
     def update(self, d: HudData) -> None:
         lines = perf_lines(d, self.flags)
@@ -126,7 +144,13 @@ class Hud:
             self._message_path.set_scale(0.08)
         else:
             self._message.set_text("")
-        self._notice.set_text(self.notice)
+        if self._notice.get_text() != self.notice:
+            self._notice.set_text(self.notice)
+            # rows run downward from the first: lift a wrapped notice so its last row stays
+            # on the line above the help hint
+            rows = max(1, self._notice.get_num_rows())
+            lift = (rows - 1) * self._notice.get_line_height() * NOTICE_SCALE
+            self._notice_path.set_z(NOTICE_Z + lift)
 
     def visible_parts(self) -> dict[str, bool]:
         """Which of the scene's HUD parts show now (the headless summary reports it)."""
