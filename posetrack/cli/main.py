@@ -112,6 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         print("posetrack: the pose stream's reader closed it: stopped", file=sys.stderr)
         return 141  # 128 + SIGPIPE, what a shell reports for a writer whose pipe closed
+    except OSError as e:  # a path the system refuses: too long, no permission, disk full
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"posetrack: error: {e.strerror or e}{where}"[:500], file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("posetrack: interrupted", file=sys.stderr)
         return 130

@@ -60,6 +60,9 @@ class StagedFile:
 
 def _same_file(a: str, b: str) -> bool:
     path_a, path_b = Path(a), Path(b)
-    if path_a.exists() and path_b.exists():
-        return os.path.samefile(path_a, path_b)
-    return path_a.resolve() == path_b.resolve()
+    try:
+        if path_a.exists() and path_b.exists():
+            return os.path.samefile(path_a, path_b)
+        return path_a.resolve() == path_b.resolve()
+    except OSError:  # a name the system refuses (too long...): opening it will say so
+        return False
