@@ -41,8 +41,13 @@ def _exit_code(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int
     [(".mp4", b"\x00\x00\x00\x18ftypmp42"), (".jpg", b"\xff\xd8\xff\xe0"), (".png", b"\x89PNG")],
 )
 def test_random_bytes_as_a_video_or_an_image(
-    suffix: str, signature: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    suffix: str,
+    signature: bytes,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.chdir(tmp_path)
     rng = random.Random(f"media{suffix}")
     keep = tmp_path / "keep.jsonl"
     for case in range(CASES):
@@ -91,11 +96,15 @@ def _value(rng: random.Random, action: argparse.Action, files: dict[str, Path]) 
 
 
 def test_random_command_lines_from_the_real_options(
-    messi_image: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    messi_image: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Flags drawn from `posetrack track`'s own options with good and bad values, on a real
     photo (so some lines run for real): each ends in exit 0, 1 or 2 with no other exception,
     and the existing --out file changes only when the run succeeded."""
+    monkeypatch.chdir(tmp_path)  # a value like "-1" may name an output: it lands here
     rng = random.Random("argv")
     files = {"image": messi_image, "out": tmp_path / "out.jsonl", "missing": tmp_path / "no"}
     options = _track_options()
