@@ -224,3 +224,32 @@ def test_6_the_demos_notice_never_covers_the_help_hint(showbase) -> None:
             assert low_notice > high_hint, (notice[:20], low_notice, high_hint)
     finally:
         hud.destroy()
+
+
+def test_a_character_removed_while_driven_leaves_the_game_running(showbase, clip: Path):
+    """The host deletes its character mid-game: no exception out of the frame loop, and the
+    pose goes on being tracked (the character's stages must not mark tracking lost)."""
+    import esper
+
+    import posetrack
+    from posetrack.characters import build_mannequin
+
+    esper.switch_world("test-removed-character")
+    hero = build_mannequin()
+    hero.reparent_to(showbase.render)
+    tracking = posetrack.init(showbase, source=str(clip), device="cpu", live=False)
+    try:
+        tracking.drive(hero)
+        for _ in range(3):
+            showbase.taskMgr.step()
+        hero.cleanup()
+        hero.remove_node()
+        states = []
+        for _ in range(5):
+            showbase.taskMgr.step()
+            states.append(tracking.status.state)
+        assert states == ["tracking"] * 5, states
+    finally:
+        tracking.close()
+        esper.switch_world("default")
+        esper.delete_world("test-removed-character")
