@@ -253,3 +253,20 @@ def test_a_character_removed_while_driven_leaves_the_game_running(showbase, clip
         tracking.close()
         esper.switch_world("default")
         esper.delete_world("test-removed-character")
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "words"),
+    [
+        (lambda: (_ for _ in ()).throw(KeyboardInterrupt()), 130, "interrupted"),
+        (lambda: open("/nonexistent-dir/x", "w"), 2, "No such file"),  # noqa: SIM115
+    ],
+)
+def test_both_commands_share_one_guard_for_user_mistakes(
+    raised, code: int, words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from posetrack.cli.guard import run_guarded
+
+    assert run_guarded("posetrack-demo", raised) == code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("posetrack-demo: ") and words in err, err

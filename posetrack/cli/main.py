@@ -1,13 +1,12 @@
 """The `posetrack` command: track poses in a video, image, folder or webcam; manage models."""
 
 import argparse
-import os
 import sys
 import typing
 from collections.abc import Sequence
 
+from posetrack.cli.guard import run_guarded
 from posetrack.components.tracker import TrackingConfig
-from posetrack.errors import PosetrackError
 from posetrack.plugin.config import help_of
 
 HINTS = typing.get_type_hints(TrackingConfig)
@@ -91,34 +90,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     # lazy imports below: each subcommand loads only its own stack (`posetrack --help`,
     # `models list` start in a fraction of the time Panda3D + ONNX Runtime take)
     args = build_parser().parse_args(argv)
-    try:
-        if args.command == "track":
-            from posetrack.cli.track import run_track
+    return run_guarded("posetrack", lambda: _run(args))
 
-            return run_track(args)
-        if args.command == "scene":
-            from posetrack.scene.commands import run_scene
 
-            return run_scene(args)
-        from posetrack.models.commands import run_models
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "track":
+        from posetrack.cli.track import run_track
 
-        return run_models(args)
-    except PosetrackError as e:
-        print(f"posetrack: error: {e}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:
-        # the reader of the stream went away (`posetrack track CLIP | head`): stop quietly,
-        # and keep Python from complaining again when it flushes stdout at exit
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        print("posetrack: the pose stream's reader closed it: stopped", file=sys.stderr)
-        return 141  # 128 + SIGPIPE, what a shell reports for a writer whose pipe closed
-    except OSError as e:  # a path the system refuses: too long, no permission, disk full
-        where = f" ({e.filename})" if e.filename else ""
-        print(f"posetrack: error: {e.strerror or e}{where}"[:500], file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("posetrack: interrupted", file=sys.stderr)
-        return 130
+        return run_track(args)
+    if args.command == "scene":
+        from posetrack.scene.commands import run_scene
+
+        return run_scene(args)
+    from posetrack.models.commands import run_models
+
+    return run_models(args)
 
 
 if __name__ == "__main__":

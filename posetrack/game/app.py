@@ -5,6 +5,7 @@ targets with hands and feet before the round ends.
     posetrack-demo --source sample:sports2d-demo.mp4 --offscreen --frames 60 --screenshot a.png
 """
 
+import argparse
 import logging
 import os
 import sys
@@ -13,6 +14,7 @@ import time
 import esper
 from panda3d.core import ClockObject, Filename, load_prc_file_data
 
+from posetrack.cli.guard import run_guarded
 from posetrack.errors import PosetrackError
 from posetrack.game.options import parse_args, settings_from_args
 from posetrack.game.play import DemoGame
@@ -98,13 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of `posetrack-demo` / `python -m posetrack.game`."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     args = parse_args(argv)
+    return run_guarded("posetrack-demo", lambda: _play(args))
+
+
+def _play(args: argparse.Namespace) -> int:
     start = time.perf_counter()
-    try:
-        settings = settings_from_args(args)
-        app = DemoApp(settings)
-    except PosetrackError as error:
-        print(f"posetrack-demo: {error}", file=sys.stderr)
-        return 2
+    settings = settings_from_args(args)
+    app = DemoApp(settings)
     if settings.offscreen:
         print(f"posetrack-demo: started in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     code = app.run()
