@@ -27,6 +27,8 @@ from pathlib import Path
 
 from track_vs_mediapipe import looped_clip, machine  # benchmarks/ is sys.path[0]
 
+from posetrack.stages.handover import percentile
+
 GAME_HZ = 60.0  # the host's frame rate: a 60 Hz display
 VARIANTS = ("none", "lockstep-1", "live-1", "live-4")
 WINDOW = "win-size 64 64\n"  # a cheap scene: the figures are about posetrack, not rendering
@@ -116,11 +118,6 @@ def _loop(base, seconds: float, out: Round, tracking) -> None:  # noqa: ANN001
     out.seconds = time.perf_counter() - start
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=6.0, help="game time per round")
@@ -166,8 +163,9 @@ def main() -> None:
         dropped = sum(r.dropped for r in rs)
         cells = ["-"] * 6
         if variant != "none":
-            cells = [f"{_median(ms):.2f}", f"{_pct(ms, 0.99):.2f}", f"{updates:.1f}",
-                     f"{_median(lat):.1f}", f"{_pct(lat, 0.95):.1f}", str(dropped)]  # fmt: skip
+            p99, p95 = percentile(ms, 0.99), percentile(lat, 0.95)
+            cells = [f"{_median(ms):.2f}", f"{p99:.2f}", f"{updates:.1f}",
+                     f"{_median(lat):.1f}", f"{p95:.1f}", str(dropped)]  # fmt: skip
         row = [variant, *cells[:2], f"{_median(work):.2f}", f"{fps:.1f}", *cells[2:]]
         print("| " + " | ".join(row) + " |")
     if "none" in rounds:

@@ -270,3 +270,23 @@ def test_both_commands_share_one_guard_for_user_mistakes(
     assert run_guarded("posetrack-demo", raised) == code
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("posetrack-demo: ") and words in err, err
+
+
+def test_1_the_plugins_filter_does_not_smooth_across_unrelated_stills(photos: Path) -> None:
+    """A game tracking a folder: each picture's filtered pose is that picture's own pose."""
+    import esper
+    import numpy as np
+
+    from posetrack.components.character import FilterConfig, FilteredPose
+
+    esper.switch_world("test-stills")
+    config = TrackingConfig(device="cpu", preprocess="cpu", decode="cpu")
+    tracker = PoseTrackingSystem(str(photos), config, filter_config=FilterConfig())
+    try:
+        for result in tracker.results():
+            filtered = esper.component_for_entity(tracker.entity, FilteredPose)
+            np.testing.assert_array_equal(filtered.pose.keypoints, result.poses[0].keypoints)
+    finally:
+        tracker.close()
+        esper.switch_world("default")
+        esper.delete_world("test-stills")

@@ -42,6 +42,7 @@ from posetrack.game.targets import Reach, TargetGame
 from posetrack.game.world import Stage
 from posetrack.retarget import RetargetConfig
 from posetrack.stages.gpu_context import GpuContext
+from posetrack.stages.handover import percentile
 from posetrack.systems.animate import AnimateSystem
 from posetrack.systems.retarget import RetargetSystem
 
@@ -290,7 +291,7 @@ class DemoGame(DirectObject):
             fps=fps,
             stages_ms={**(times.ms if times is not None else {}), **self._extra_ms},
             latency_ms=statistics.median(self._latency) if self._latency else None,
-            latency_p95_ms=_p95(self._latency),
+            latency_p95_ms=percentile(self._latency, 0.95) if self._latency else None,
             dropped=self.session.dropped_frames,
             confidence=result.poses[0].score if result is not None and result.poses else None,
             model=self.session.config.model,
@@ -317,8 +318,3 @@ class DemoGame(DirectObject):
             if esper.entity_exists(entity):
                 esper.delete_entity(entity, immediate=True)
         self.sprite.close()
-
-
-def _p95(values: deque[float]) -> float | None:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else None

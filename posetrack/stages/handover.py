@@ -9,6 +9,7 @@ times, the status (through the TrackingGuard), and the capture -> applied latenc
 import statistics
 import time
 from collections import deque
+from collections.abc import Iterable
 
 import esper
 
@@ -26,6 +27,12 @@ from posetrack.stages.pipeline import FrameOutcome, FramePipeline
 from posetrack.systems.capture import CaptureSystem
 
 LATENCY_WINDOW = 300  # frames the latency figures cover: 10 s at 30 fps
+
+
+def percentile(values: Iterable[float], q: float) -> float:
+    """The value below which a share `q` of `values` falls (nearest rank); nan when empty."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 class HandOver:
@@ -51,11 +58,10 @@ class HandOver:
         return self.capture.dropped + worker
 
     def latency_ms(self) -> dict[str, float]:
-        values = sorted(self.latencies_ms)
+        values = list(self.latencies_ms)
         if not values:
             return {"median": 0.0, "p95": 0.0, "frames": 0}
-        return {"median": statistics.median(values),
-                "p95": values[min(len(values) - 1, int(0.95 * len(values)))],
+        return {"median": statistics.median(values), "p95": percentile(values, 0.95),
                 "frames": len(values)}  # fmt: skip
 
     def step(self, times: StageTimes) -> None:

@@ -96,6 +96,8 @@ class FramePipeline:
             self.state.next_roi = None  # landmarks we no longer trust: detect afresh
         if self.filter is not None and self.filter_config is not None:
             config = self.filter_config
+            if self.stills:  # nothing to smooth across: another picture
+                self.filter.forget(self.entity)
             out.filtered = self._timed(
                 out, "filter", lambda: self.filter.smooth(self.entity, out.result, config)
             )

@@ -76,6 +76,10 @@ class FilterSystem(esper.Processor):
         for ent in [e for e in self._filters if not esper.entity_exists(e)]:
             del self._filters[ent]
 
+    def forget(self, ent: int) -> None:
+        """Drop tracker `ent`'s filter state: its next pose starts afresh."""
+        self._filters.pop(ent, None)
+
     def smooth(self, ent: int, result: PoseResult, config: FilterConfig) -> FilteredPose:
         """The filtered pose of tracker `ent`'s newest result (what process() writes)."""
         state = self._filters.get(ent)
