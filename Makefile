@@ -71,7 +71,7 @@ bench: setup reference
 
 # Re-resolve the locks from pyproject.toml and requirements/*.in, keeping every pin that still
 # fits (UPGRADE=1 moves everything to the newest allowed), then list the pins that changed.
-lock: $(EDITABLE)
+lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml requirements/dev.in --extra dev $(LOCK_FLAGS) \
 		$(if $(UPGRADE),--upgrade) --quiet -o $(LOCK)
 	$(BIN)/uv pip compile requirements/mediapipe.in $(LOCK_FLAGS) \
