@@ -7,7 +7,7 @@ clip frames at the clip's 30 fps). Every
 pose updates per second since the last line and the tracking status; at the end, each
 resource's change from the first line after warm-up (the first --every frames) to the last.
 
-    .venv/bin/python benchmarks/soak.py [--frames 20000] [--every 1000]
+    .venv/bin/python benchmarks/soak.py [--frames 20000] [--every 1000] [--loops 4]
 """
 
 import argparse
@@ -41,6 +41,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=20000, help="game frames in all")
     parser.add_argument("--every", type=int, default=1000, help="game frames between lines")
+    parser.add_argument(
+        "--loops", type=int, default=4,
+        help="the clip played this many times per tracker: each end starts a fresh tracker "
+        "(4: ~10 restarts in 20,000 frames; 45: one tracker for the whole soak)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     os.environ.setdefault("EGL_PLATFORM", "surfaceless")
@@ -55,12 +60,12 @@ def main() -> None:
     from posetrack.characters import build_mannequin
     from posetrack.downloads.samples import sample_path
 
-    clip: Path = looped_clip(sample_path("sports2d-demo.mp4"), 4)
+    clip: Path = looped_clip(sample_path("sports2d-demo.mp4"), args.loops)
     base = ShowBase(windowType="offscreen")
     hero = build_mannequin()
     hero.reparent_to(base.render)
-    # the clip ends after 4 loops (~31 s): each end starts a fresh tracker, as a game that
-    # restarts tracking would, so set-up and close() are soaked too
+    # each end of the clip (4 loops: ~31 s) starts a fresh tracker, as a game that restarts
+    # tracking would, so set-up and close() are soaked too
     tracking = posetrack.init(base, source=str(clip), device="cpu")
     tracking.drive(hero)
     print(f"machine: {machine()}; {args.frames} game frames, a line every {args.every}")

@@ -14,6 +14,7 @@ from posetrack.components.tracker import BACKENDS
 from posetrack.errors import PosetrackError
 from posetrack.stages.crop_cpu import CpuCropper, CropSpec
 from posetrack.stages.decode_cpu import CpuHeatmapOps
+from posetrack.stages.gl_fallback import ContextWatch, GlFallback
 
 
 @dataclass
@@ -122,11 +123,16 @@ class GpuCroppers:
 
 def make_paths(choice: BackendChoice) -> tuple[object, object]:
     """(cropper, heatmap ops) for a choice; the caller closes both, then the context."""
-    cropper = GpuCroppers(choice.context) if choice.preprocess == "gpu" else CpuCropper()
+    # a GPU path carries on on its CPU twin if the host closes the window its context lives on
+    watch = ContextWatch(choice.context)
+    cropper: object = CpuCropper()
+    if choice.preprocess == "gpu":
+        cropper = GlFallback(GpuCroppers(choice.context), CpuCropper, watch, "preprocess")
     if choice.decode != "gpu":
         return cropper, CpuHeatmapOps()
     from posetrack.stages.decode_gpu import (
         GpuHeatmapOps,  # lazy: Panda3D's GL loads for a GPU path only
     )
 
-    return cropper, GpuHeatmapOps(choice.context)
+    ops = GpuHeatmapOps(choice.context)
+    return cropper, GlFallback(ops, CpuHeatmapOps, watch, "decode")

@@ -144,6 +144,17 @@ class GpuContext:
     def closed(self) -> bool:
         return self._engine is None
 
+    @property
+    def alive(self) -> bool:
+        """False once the context is gone: closed here, or every window sharing the GSG a host
+        lent was closed (Panda keeps that GSG object "valid", but a dispatch on it then reads
+        freed GL state: measured, it logs garbage wrap modes and trips an assertion)."""
+        if self._engine is None or self._gsg is None or not self._gsg.is_valid():
+            return False
+        if self._owned_buffer is not None:
+            return True
+        return any(window.get_gsg() == self._gsg for window in self._engine.windows)
+
     def load_compute(self, name: str, defines: Mapping[str, object] | None = None) -> Shader:
         """Compile posetrack/shaders/NAME with `#define KEY VALUE` lines after `#version`.
 
