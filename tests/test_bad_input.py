@@ -290,3 +290,18 @@ def test_1_the_plugins_filter_does_not_smooth_across_unrelated_stills(photos: Pa
         tracker.close()
         esper.switch_world("default")
         esper.delete_world("test-stills")
+
+
+def test_a_damaged_video_gets_posetracks_line_and_not_ffmpegs_too(
+    sports2d_clip: Path, tmp_path: Path
+) -> None:
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(sports2d_clip.read_bytes()[:300_000])  # cut off mid-file
+    env = {k: v for k, v in os.environ.items() if k != "OPENCV_FFMPEG_LOGLEVEL"}
+    result = subprocess.run([str(BIN / "posetrack"), "track", str(damaged), "--out", "o.jsonl"],
+                            capture_output=True, text=True, cwd=tmp_path, env=env,
+                            timeout=TIMEOUT_S)  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "truncated" in result.stderr
+    # FFmpeg's own "[mov,mp4,...] partial file" line (written by the library to fd 2) is off
+    assert not [line for line in result.stderr.splitlines() if line.startswith("[")], result.stderr

@@ -2,9 +2,9 @@
 model, and random argument lists from the command's real option set. Every case ends in a clear
 error or a clean run: a PosetrackError / exit code 1 or 2 with one line, never another exception,
 and a user's existing output file is never changed by a run that failed. Seeded: each run tries
-the same cases, and a failure names its case. "One line" is what posetrack writes; FFmpeg and
-libjpeg also print their own complaints straight to file descriptor 2, which a library must not
-silence in a host game's process (noted, left as it is)."""
+the same cases, and a failure names its case. "One line" is what posetrack writes; libjpeg
+also prints its own complaints straight to file descriptor 2, which a library must not silence
+in a host game's process (FFmpeg's are off in our own commands: cli/guard.py)."""
 
 import argparse
 import random

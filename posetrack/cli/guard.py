@@ -17,6 +17,11 @@ MESSAGE_LIMIT = 500  # characters: a path can be absurdly long; the line must st
 
 def run_guarded(prog: str, command: Callable[[], int]) -> int:
     """`command()`'s exit code, or the code of the user mistake it raised, said in one line."""
+    # our own commands say one line per mistake: FFmpeg's own complaints about a damaged video
+    # ("partial file", "moov atom not found") stay off unless the user asks for them with the
+    # variable (AV_LOG_QUIET = -8; OpenCV reads it when it opens a video). The plugin leaves a
+    # host game's environment alone.
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     try:
         return command()
     except PosetrackError as e:
