@@ -68,6 +68,7 @@ test: setup reference lint
 bench: setup reference
 	$(BIN)/python benchmarks/track_vs_mediapipe.py
 	$(BIN)/python benchmarks/game_loop.py
+	$(BIN)/python benchmarks/gpu_check.py
 
 # Re-resolve the locks from pyproject.toml and requirements/*.in, keeping every pin that still
 # fits (UPGRADE=1 moves everything to the newest allowed), then list the pins that changed.

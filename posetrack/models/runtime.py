@@ -11,8 +11,19 @@ import onnxruntime as ort
 
 from posetrack.components.tracker import DEVICES, Device
 from posetrack.errors import ModelError
+from posetrack.models.binding import IoBinding
 
 _QUIET = 4  # ORT severity FATAL: hides the multi-line CUDA load errors while we probe
+
+# The CUDA provider as a real-time app wants it: the arena grows by what is asked (not by
+# doubling: a game shares the GPU), cuDNN picks its convolution algorithms by heuristics once
+# per shape at the first run (EXHAUSTIVE benchmarks every algorithm: seconds at start-up for
+# a gain ORT's own notes put at a few percent), copies on the compute stream (no extra sync).
+CUDA_OPTIONS = {
+    "arena_extend_strategy": "kSameAsRequested",
+    "cudnn_conv_algo_search": "HEURISTIC",
+    "do_copy_in_default_stream": "1",
+}
 
 
 @cache
@@ -35,9 +46,21 @@ def cuda_problem() -> str | None:
 
 
 class OrtModel:
-    """One ONNX Runtime session: construct, `run()`, `close()`."""
+    """One ONNX Runtime session: construct, `run()`, `close()`.
 
-    def __init__(self, path: Path, device: Device = "auto", threads: int = 0) -> None:
+    `io_binding`: run through an IoBinding (models/binding.py: outputs allocated once on the
+    device, inputs from host arrays or device pointers). None: on for CUDA, off for the CPU
+    provider, where it gains nothing (measured with benchmarks/gpu_check.py: equal within 2%,
+    bit-identical outputs; the CPU provider reads a host input where it lies either way).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        device: Device = "auto",
+        threads: int = 0,
+        io_binding: bool | None = None,
+    ) -> None:
         if device not in DEVICES:
             raise ModelError(f"unknown device {device!r}: use auto, cpu or cuda")
         self.path = path
@@ -46,10 +69,10 @@ class OrtModel:
         problem = cuda_problem() if want_cuda else None
         if device == "cuda" and problem:
             raise ModelError(f"--device cuda asked for, but {problem}; use --device cpu or auto")
-        providers = ["CPUExecutionProvider"]
+        providers: list = ["CPUExecutionProvider"]
         if want_cuda and problem is None:
             _preload_cuda_libraries()
-            providers.insert(0, "CUDAExecutionProvider")
+            providers.insert(0, ("CUDAExecutionProvider", CUDA_OPTIONS))
         elif device == "auto":
             self.notice = f"inference on CPU ({problem})"
         self._session = _open(path, providers, threads)
@@ -61,15 +84,23 @@ class OrtModel:
         self.input_names = [i.name for i in self._session.get_inputs()]
         self.output_names = [o.name for o in self._session.get_outputs()]
         self.input_shapes = {i.name: i.shape for i in self._session.get_inputs()}
+        if io_binding is None:
+            io_binding = self.provider == "CUDAExecutionProvider"
+        self.binding = IoBinding(self._session) if io_binding else None
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Run once; returns every output by name."""
         if self._session is None:
             raise ModelError(f"{self.path.name}: session already closed")
+        if self.binding is not None:
+            return self.binding.run(feeds)
         outputs = self._session.run(self.output_names, feeds)
         return dict(zip(self.output_names, outputs, strict=True))
 
     def close(self) -> None:
+        if self.binding is not None:
+            self.binding.close()
+            self.binding = None
         self._session = None
 
 
