@@ -288,3 +288,34 @@ def test_without_degrade_a_failing_source_still_raises_for_the_command_line(
             tracker.process()
     finally:
         tracker.close()
+
+
+def test_a_game_that_closes_tracking_and_quits_inside_a_frame_does_quit(
+    showbase, world: str, short_clip: Path
+) -> None:
+    """A processor of the game's closes tracking and calls base.userExit() (SystemExit) in
+    the task that runs esper for it: the exit reaches the game's loop (the task is not pulled
+    from under itself, which made Panda drop the exception and the game run on forever)."""
+    tracking = posetrack.init(showbase, source=str(short_clip), device="cpu")
+
+    class QuitAfterTwo(esper.Processor):
+        frames = 0
+
+        def process(self) -> None:
+            self.frames += 1
+            if self.frames == 2:
+                tracking.close()
+                raise SystemExit(0)
+
+    quitter = QuitAfterTwo()
+    esper.add_processor(quitter)
+    try:
+        showbase.taskMgr.step()
+        with pytest.raises(SystemExit):
+            showbase.taskMgr.step()
+        for _ in range(2):  # Panda runs a task that raised again a frame later: then it ends
+            showbase.taskMgr.step()
+        assert tracking_tasks(showbase) == [] and quitter.frames == 2
+    finally:
+        esper.remove_processor(QuitAfterTwo)
+        tracking.close()

@@ -14,6 +14,7 @@ posetrack/stages/gpu_context.py), no PRC page is left loaded, the world is never
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -85,7 +86,8 @@ def init(
         if schedule or (schedule is None and not host_runs_esper(base.taskMgr)):
             task = _EsperTask(system, auto=schedule is None)
             added = base.taskMgr.add(task, f"posetrack-esper-{id(system):x}", sort=TASK_SORT)
-            system.call_on_close(lambda: base.taskMgr.remove(added))
+            task.remove = lambda: base.taskMgr.remove(added)
+            system.call_on_close(task.stop)
     except BaseException:
         system.close()
         raise
@@ -109,14 +111,32 @@ class _EsperTask:
         self.system = system
         self.auto = auto
         self._seen = system.process_calls
+        self.remove: Callable[[], object] = lambda: None  # takes the task off the manager
+        self._stopped = self._running = False
+
+    def stop(self) -> None:
+        """Called by tracking.close(): the task leaves the task manager now, or, when close()
+        runs inside this very task (a processor of the game's that closes tracking and
+        quits), ends itself when it returns. A task removed while it runs drops the exception
+        it ends with: measured, the SystemExit of base.userExit() got lost and the game ran on
+        forever, on about one run in two of examples/my_game.py on a loaded machine."""
+        self._stopped = True
+        if not self._running:
+            self.remove()
 
     def __call__(self, task: Any) -> int:
+        if self._stopped:
+            return task.done
         if self.auto and self.system.process_calls != self._seen:
             log.info("posetrack: the game calls esper.process itself; not calling it again")
             return task.done
-        esper.process()
+        self._running = True
+        try:
+            esper.process()
+        finally:
+            self._running = False
         self._seen = self.system.process_calls
-        return task.cont
+        return task.done if self._stopped else task.cont
 
 
 def _lend_context(base: Any) -> object | None:
