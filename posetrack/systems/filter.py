@@ -42,7 +42,7 @@ class PoseFilter:
         world = None
         if pose.world is not None:
             world = self._world(time_s, np.asarray(pose.world, dtype=np.float64))
-        return PoseEstimate(keypoints, pose.score, world)
+        return PoseEstimate(keypoints, pose.score, world, pose.player)
 
     def reset(self) -> None:
         """Forget the history (the person was lost: the next pose starts afresh)."""
