@@ -13,7 +13,8 @@ as the pipeline runs it. Columns:
 - extra: frames where the model gave a pose that is not one of the two players (the person
   at the back, or a second pose on one person: torso centres within half a torso length);
 - conf: mean keypoint confidence of the players' poses (each model's own calibration);
-- ms: median of preprocess + inference + decode per frame (CPU, this machine);
+- ms: median of preprocess + inference + decode per frame (CPU; the models take turns clip
+  by clip, so both see the same load on a shared machine);
 - switches/min, raw and with the identity stage (posetrack/stages/identity_metrics.py says
   what a switch is), over the clip's length.
 
@@ -106,7 +107,8 @@ def main() -> None:
     parser.add_argument("--clips", nargs="+", default=list(CLIPS))
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
-    rows = [measure(m, c, args.device) for m in args.models for c in args.clips]
+    # models alternate clip by clip: both see the same machine load (ms column)
+    rows = [measure(m, c, args.device) for c in args.clips for m in args.models]
     print(f"{'model':18} {'clip':26} {'both':>9} {'extra':>6} {'conf':>5} {'ms':>6} "
           f"{'switches raw':>13} {'identity':>9}")  # fmt: skip
     for m in args.models:
