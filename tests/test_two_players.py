@@ -194,6 +194,17 @@ def run_demo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
 
 
+def test_a_scene_with_two_players_starts_the_demo_with_two(tmp_path: Path) -> None:
+    scene = tmp_path / "two.toml"
+    scene.write_text(SCENE.format(players=2))
+    result = run_demo("--frames", "3", "--scene", str(scene), "--source",
+                      "sample:pose2sim-multi-cam01.mp4", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["model"] == "movenet-multipose"
+    assert [p["player"] for p in summary["players"]] == [1, 2]
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [
