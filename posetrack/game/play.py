@@ -103,7 +103,9 @@ class DemoGame(DirectObject):
         self.others = [OtherPlayer(self, n) for n in range(2, self.players + 1)]
         if self.others:
             self.sprite_holder.hide()
-            self._notice = settings.players_notice or self._notice
+        if settings.players_notice:  # the model was changed to find several people
+            print(f"posetrack-demo: {settings.players_notice}", flush=True)
+            self._notice = settings.players_notice
         self.retarget, self.animate = RetargetSystem(), AnimateSystem()
         # the rules, and what shows them
         self.probe = PoseProbe(self.actor, self.skeleton)
