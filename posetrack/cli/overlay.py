@@ -63,7 +63,19 @@ def draw_poses(
         for i in np.flatnonzero(visible):
             cv2.circle(out, tuple(fixed[i]), (thickness + 1) * scale, _side_colour(names[i]),
                        -1, cv2.LINE_AA, _SHIFT)  # fmt: skip
+        if pose.player is not None and visible.any():  # several people: who is who
+            _label(out, f"P{pose.player}", points[visible, :2], thickness)
     return out
+
+
+def _label(image: np.ndarray, text: str, points: np.ndarray, thickness: int) -> None:
+    """`text` in white on black just above the highest of `points`, centred on them."""
+    font, size = cv2.FONT_HERSHEY_SIMPLEX, thickness * 0.6  # ~1/8 of a 1080p head's height
+    (w, h), _ = cv2.getTextSize(text, font, size, thickness)
+    x = int(points[:, 0].mean() - w / 2)
+    y = max(h + thickness, int(points[:, 1].min()) - 3 * thickness)
+    cv2.putText(image, text, (x, y), font, size, (0, 0, 0), thickness * 3, cv2.LINE_AA)
+    cv2.putText(image, text, (x, y), font, size, (255, 255, 255), thickness, cv2.LINE_AA)
 
 
 class OverlayWriter:

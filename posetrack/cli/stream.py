@@ -30,6 +30,8 @@ class PoseStreamWriter:
                 "world": None
                 if pose.world is None
                 else [[round(float(v), 4) for v in point] for point in pose.world],
+                # several people: the player slot the identity stage gave this person
+                **({} if pose.player is None else {"player": pose.player}),
             }
             for pose in result.poses
         ]

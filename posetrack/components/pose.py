@@ -10,6 +10,9 @@ class PoseEstimate:
     keypoints: np.ndarray  # K x 3 float: x_px, y_px, confidence in [0, 1]
     score: float  # whole-pose confidence in [0, 1]
     world: np.ndarray | None = None  # K x 3 metres, hip-centred, or None when the model has none
+    # the player slot (1, 2, ...) the identity stage gave this person (stages/identity.py);
+    # None when no identity stage ran (one-person models, max_poses = 1)
+    player: int | None = None
 
 
 @dataclass

@@ -118,6 +118,14 @@ class GameRules:
     points: int = setting(10, "points per touch", ge=0)
     quick_bonus: int = setting(5, "extra points for a touch in the first third of its life", ge=0)
     frontal_only: bool = setting(True, "touch distance in the frontal plane only (depth is noisy)")
+    players: int = setting(
+        1,
+        "people playing at once: 2 puts two characters side by side, each driven by its own "
+        "person (left in the camera image: player 1) with its own score; needs a multi-person "
+        "model (movenet-multipose is picked when the tracker's finds one person)",
+        ge=1,
+        le=2,
+    )
 
 
 # Table name in a scene file -> component type. Order: the order of the schema and the docs.

@@ -73,10 +73,13 @@ class CharacterFeed:
     Reads PoseResult on the tracker entity; writes FilteredPose on `entity` (its own).
     `process(base)` filters each new frame with `base` (the game's current FilterConfig, so
     the smoothing key and the editor still apply) plus this character's overrides.
+    `player`: follow the pose the identity stage gave that player slot (several players;
+    nobody when that player is not seen); None: the tracker's first pose.
     """
 
-    def __init__(self, changes: dict[str, float]) -> None:
+    def __init__(self, changes: dict[str, float], player: int | None = None) -> None:
         self.changes = changes
+        self.player = player
         self.entity = esper.create_entity()
         self._filter: PoseFilter | None = None
         self._seen: tuple[int, int] | None = None  # (tracker entity, frame) last filtered
@@ -99,13 +102,15 @@ class CharacterFeed:
         ):
             self._filter = PoseFilter(config)
         self._seen = (tracker, result.frame)
-        if not result.poses:
+        index = next((i for i, p in enumerate(result.poses)
+                      if self.player is None or p.player == self.player), None)  # fmt: skip
+        if index is None:
             self._filter.reset()
             pose = None
         else:
-            pose = self._filter(result.time, result.poses[0])
+            pose = self._filter(result.time, result.poses[index])
         esper.add_component(self.entity, FilteredPose(
-            result.frame, result.time, result.keypoint_names, pose, 0, config.mode
+            result.frame, result.time, result.keypoint_names, pose, index or 0, config.mode
         ))  # fmt: skip
 
     def close(self) -> None:

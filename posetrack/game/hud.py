@@ -31,6 +31,7 @@ class HudData:
     mirror: bool = True
     source: str = ""
     score: int = 0
+    scores: list[tuple[str, int]] = field(default_factory=list)  # several players: (P1, n)...
     touches: int = 0
     misses: int = 0
     time_left: float = 0.0
@@ -130,7 +131,8 @@ class Hud:
         # the card behind the panel fits the lines shown (0.036 per line at this text scale,
         # 0.07 of margins): parts turned off leave no empty box
         self._back.set_sz(min(1.0, (0.07 + 0.045 * len(lines)) / 0.48))
-        self._score.set_text(f"{d.score}")
+        # several players: each one's score, in the order their characters stand on screen
+        self._score.set_text("      ".join(f"{name} {n}" for name, n in d.scores) or f"{d.score}")
         seconds = max(0, int(d.time_left + 0.999))  # 0.2 s left reads "0:01", not "0:00"
         self._clock.set_text(f"{seconds // 60}:{seconds % 60:02d}   "
                              f"touched {d.touches}   missed {d.misses}")  # fmt: skip
@@ -139,7 +141,8 @@ class Hud:
             self._message.set_text_color(*WARN)
             self._message_path.set_scale(0.05)
         elif d.round_over:
-            self._message.set_text(f"ROUND OVER   score {d.score}\npress R to play again")
+            scores = "   ".join(f"{name} {n}" for name, n in d.scores) or f"score {d.score}"
+            self._message.set_text(f"ROUND OVER   {scores}\npress R to play again")
             self._message.set_text_color(*GOOD)
             self._message_path.set_scale(0.08)
         else:

@@ -8,6 +8,7 @@ from posetrack.components.tracker import BACKENDS
 from posetrack.game.scene_link import default_scene, settings_from_scene
 from posetrack.game.settings import GameSettings
 from posetrack.game.source import check_source
+from posetrack.game.two_players import MAX_PLAYERS, fit_players
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -42,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--size", type=_window_size, default=None,
                         help="window size WxH (default 1280x720)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="target placement seed")
+    parser.add_argument("--players", type=_players, default=None,
+                        help="people playing at once: 1 or 2 (default: the scene's, 1); 2 "
+                        "tracks with movenet-multipose unless --model says otherwise")  # fmt: skip
     parser.add_argument(
         "--press",
         default="",
@@ -63,6 +67,9 @@ def settings_from_args(args: argparse.Namespace) -> GameSettings:
         settings.source_locked = True
     if args.model is not None:
         settings.track.model = args.model
+    if args.players is not None:
+        settings.rules.players = args.players
+    settings.players_notice = fit_players(settings, model_chosen=args.model is not None)
     if args.backend is not None:
         settings.track.preprocess = settings.track.decode = args.backend
     if args.no_smooth:
@@ -95,6 +102,13 @@ def _window_size(text: str) -> tuple[int, int]:
         f"expected WIDTHxHEIGHT in pixels, each at least {MIN_WINDOW_SIDE} (e.g. 1280x720), "
         f"got {text!r}"
     )
+
+
+def _players(text: str) -> int:
+    """A player count: 1 .. MAX_PLAYERS."""
+    if text.strip().isdigit() and 1 <= int(text) <= MAX_PLAYERS:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"expected 1 to {MAX_PLAYERS} players, got {text!r}")
 
 
 def _frames(text: str) -> int:

@@ -39,6 +39,12 @@ from posetrack.game.session import MODELS, TrackerSession
 from posetrack.game.settings import GameSettings
 from posetrack.game.source import DEFAULT_CLIP, open_game_source
 from posetrack.game.targets import Reach, TargetGame
+from posetrack.game.two_players import (
+    MULTI_PERSON_MODELS,
+    OtherPlayer,
+    place_side_by_side,
+    screen_scores,
+)
 from posetrack.game.world import Stage
 from posetrack.retarget import RetargetConfig
 from posetrack.stages.gpu_context import GpuContext
@@ -91,13 +97,22 @@ class DemoGame(DirectObject):
         ]
         self.entities = [esper.create_entity(b) for b in self.bindings]
         self.feeds: list = [None, None]  # per-character smoothing (cast.CharacterFeed) or None
+        # several players: player 1 is the character above, each further one an OtherPlayer
+        # (two_players.py); the corner sprite is player 1's only, so it stays out of the way
+        self.players = settings.rules.players
+        self.others = [OtherPlayer(self, n) for n in range(2, self.players + 1)]
+        if self.others:
+            self.sprite_holder.hide()
+        if settings.players_notice:  # the model was changed to find several people
+            print(f"posetrack-demo: {settings.players_notice}", flush=True)
+            self._notice = settings.players_notice
         self.retarget, self.animate = RetargetSystem(), AnimateSystem()
         # the rules, and what shows them
         self.probe = PoseProbe(self.actor, self.skeleton)
         reach = Reach.from_positions(self.skeleton.rest_positions)
         self.rules = TargetGame(reach, settings.rules, settings.seed)
         self.t0 = self.now  # game time of the start (the headless lines count from here)
-        self.rules.start(self.now)
+        self.restart()  # every player's round starts now
         self.hud = Hud(base, font)
         self.hud.notice = self._notice
         self.pip = PictureInPicture(base.a2dTopRight, 0.62, (-0.05, -0.07))
@@ -142,7 +157,7 @@ class DemoGame(DirectObject):
             "character": self.toggle_focus,
             "pip": lambda: self.pip.show(self.pip.root.is_hidden()),
             "editor": self.editor.toggle,
-            "restart": lambda: self.rules.start(self.now),
+            "restart": self.restart,
             "quit": self.quit,
             **self.editor.actions(),
         }
@@ -153,11 +168,16 @@ class DemoGame(DirectObject):
         return ClockObject.get_global_clock().get_frame_time()
 
     # -- actions -------------------------------------------------------------------------
+    def restart(self) -> None:
+        for rules in [self.rules, *(other.rules for other in self.others)]:
+            rules.start(self.now)
+
     def _schedule(self, what: str) -> None:
         s = self.session.config
+        models = MULTI_PERSON_MODELS if self.others else MODELS
         if what == "model":
-            s.model = MODELS[(MODELS.index(s.model) + 1) % len(MODELS)] if s.model in MODELS \
-                else MODELS[0]  # fmt: skip
+            s.model = models[(models.index(s.model) + 1) % len(models)] if s.model in models \
+                else models[0]  # fmt: skip
             self.hud.notice = f"loading model {s.model} ..."
         else:
             s.preprocess = s.decode = BACKENDS[(BACKENDS.index(s.preprocess) + 1) % len(BACKENDS)]
@@ -179,6 +199,9 @@ class DemoGame(DirectObject):
             tracking = self.session.tracker is not None
             binding.tracker = feed.entity if feed is not None and tracking else \
                 self.session.pose_entity  # fmt: skip
+        tracker = self.session.tracker
+        for other in self.others:
+            other.bind(None if tracker is None else tracker.entity, self.session.pose_entity)
 
     def place_characters(self) -> None:
         """The 3D character and the sprite where the scene (and the focus key) put them."""
@@ -186,6 +209,7 @@ class DemoGame(DirectObject):
         self.sprite_holder.reparent_to(self.base.aspect2d)
         place_player(self.stage.player, self.settings.player, self.settings.character_scale, big)
         place_sprite(self.sprite, self.settings.sprite, self.base.get_aspect_ratio(), big)
+        place_side_by_side(self)
 
     def set_player(self, character: object) -> str:
         """Swap the 3D character for the scene's new one (the mannequin or a model file);
@@ -210,6 +234,10 @@ class DemoGame(DirectObject):
     def toggle_mirror(self) -> None:
         self.retarget_config.mirror = not self.retarget_config.mirror
         self.sprite_config.mirror = not self.sprite_config.mirror
+        for other in self.others:
+            other.config.mirror = self.retarget_config.mirror
+        if self.others:
+            self.place_characters()  # mirrored, the players swap sides
 
     def toggle_focus(self) -> None:
         """Mannequin focus: the sprite in its corner. Sprite focus: the sprite large on the left,
@@ -238,6 +266,8 @@ class DemoGame(DirectObject):
             for feed in self.feeds:
                 if feed is not None:
                     feed.process(self.session.tracker.entity, base)
+            for other in self.others:
+                other.feed_step(self.session.tracker.entity, base)
         start = time.perf_counter()
         self.retarget.process()
         mid = time.perf_counter()
@@ -258,6 +288,8 @@ class DemoGame(DirectObject):
         for touch in self.rules.update(now, effectors):
             self.stage.burst(touch.target.position, touch.target.kind, self.base.taskMgr)
         self.stage.show_targets(self.rules.state.targets, now, self.rules.rules.radius)
+        for other in self.others:
+            other.play(self, now, EFFECTOR_BONES)
         self._update_pip(result)
         self._ticks.append(done)
         self.hud.update(self._hud_data(result))
@@ -294,12 +326,14 @@ class DemoGame(DirectObject):
             latency_p95_ms=percentile(self._latency, 0.95) if self._latency else None,
             dropped=self.session.dropped_frames,
             confidence=result.poses[0].score if result is not None and result.poses else None,
+            scores=screen_scores(self),
             model=self.session.config.model,
             backends=self.session.backends,
             smoothing=self.session.config.smoothing,
             mirror=self.retarget_config.mirror,
             source=self.session.source_description,
-            score=state.score, touches=state.touches, misses=state.misses,
+            score=state.score, touches=state.touches + sum(o.touches for o in self.others),
+            misses=state.misses + sum(o.misses for o in self.others),
             time_left=self.rules.time_left(self.now), round_over=state.over, lost=lost,
         )  # fmt: skip
 
@@ -313,6 +347,9 @@ class DemoGame(DirectObject):
             if feed is not None:
                 feed.close()
         self.base.taskMgr.remove("posetrack-demo-frame")
+        for other in self.others:
+            other.close()
+        self.others = []
         self.session.close()
         for entity in self.entities:
             if esper.entity_exists(entity):

@@ -6,6 +6,7 @@ from typing import Any
 from posetrack.game.cast import CharacterFeed, overrides
 from posetrack.game.scene_link import apply_scene
 from posetrack.game.settings import GameSettings
+from posetrack.game.two_players import fit_players
 from posetrack.scene import SceneWatcher
 
 POLL_S = 0.25  # a save shows within a second; a stat() every 0.25 s costs ~2 us (measured)
@@ -31,6 +32,9 @@ class SceneReloader:
             return
         game = self.game
         fresh = apply_scene(GameSettings(scene=game.settings.scene), scene)
+        # the number of players is the started game's (a restart changes it); its model fits
+        fresh.rules.players = game.players
+        fit_players(fresh, model_chosen=False)
         old = game.settings.track
         notes = apply_live(game, fresh)
         game.rules.rules = fresh.rules
@@ -102,10 +106,16 @@ def apply_live(game: Any, fresh: GameSettings) -> list[str]:
     game.place_characters()
     for i, character in enumerate((fresh.player, fresh.sprite)):
         changes, feed = overrides(character), game.feeds[i]
-        if feed is not None and feed.changes == changes:
+        if (
+            feed is not None
+            and feed.changes == changes
+            and feed.player == (1 if game.players > 1 else None)
+        ):
             continue  # the same overrides: keep its filter state
         if feed is not None:
             feed.close()
-        game.feeds[i] = CharacterFeed(changes) if changes else None
+        # several players: player 1's characters follow player 1's pose, never the first one
+        player = 1 if game.players > 1 else None
+        game.feeds[i] = CharacterFeed(changes, player) if changes or player else None
     game.bind_trackers()
     return notes

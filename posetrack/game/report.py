@@ -5,12 +5,13 @@ from pathlib import Path
 from typing import Any
 
 from posetrack.game.probe import Report
+from posetrack.game.two_players import player_summary, tracked
 
 
 def record_frame(game: Any, result: object, latency: float | None) -> None:
     """Count the frame; headless, print a tick line once a game second."""
     pose = game.probe.summary()
-    tracking = result is not None and bool(result.poses)
+    tracking = tracked(result, 1) if game.others else result is not None and bool(result.poses)
     game.report.frame(pose, tracking, latency)
     if game.settings.offscreen and game.report.frames % 30 == 0:  # a game second (30 fps clock)
         Report.line("tick", frame=game.report.frames, time=round(game.now - game.t0, 3),
@@ -29,8 +30,15 @@ def print_summary(game: Any, screenshot: Path | None) -> None:
                 scene_reloads=game.reloader.reloads if game.reloader else 0,
                 character_scale=game.settings.character_scale,
                 clip_ended=game.clip_ended, source=game.session.source_description,
-                **_scene_fields(game),
+                **_scene_fields(game), **_players(game),
                 screenshot=None if screenshot is None else str(screenshot))  # fmt: skip
+
+
+def _players(game: Any) -> dict:
+    """Several players: each one's score, touches and how its character moved."""
+    if not game.others:
+        return {}
+    return {"players": [player_summary(game), *(o.summary() for o in game.others)]}
 
 
 def _scene_fields(game: Any) -> dict:

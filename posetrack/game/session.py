@@ -12,6 +12,7 @@ import esper
 from posetrack.components import PoseResult, StageTimes, TrackingConfig
 from posetrack.components.character import FilterConfig, FilteredPose
 from posetrack.errors import PosetrackError
+from posetrack.stages.identity import IdentityState
 from posetrack.stages.sources import FrameSource
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 
@@ -61,6 +62,7 @@ class TrackerSession:
         self.notices: list[str] = []
         self._standin = esper.create_entity()
         self._standin_frame = 0
+        self._loops = 0  # the clip's loop count seen last (LoopingClip.loops)
         self.builds = 0  # trackers built so far (a scene reload must not add one needlessly)
         self.build()
 
@@ -113,6 +115,12 @@ class TrackerSession:
             if release is not None:  # a clip in lockstep: one frame per game frame
                 release()
             self.tracker.process()
+            loops = getattr(self.source, "loops", 0)
+            if loops != self._loops and self.tracker.identity is not None:
+                # the clip started over: its people jump back to where they began, a new
+                # scene for the identity stage (a camera never does this)
+                self.tracker.identity = IdentityState(self.tracker.identity.slots)
+            self._loops = loops
             return
         # the stand-in: "nobody in view" on a new frame each step, so the characters relax
         self._standin_frame += 1

@@ -46,3 +46,4 @@ class GameSettings:
     window: tuple[int, int] = WINDOW
     seed: int = 0  # where targets appear: the same seed gives the same round
     press: tuple[str, ...] = ()  # key events sent on the first frame (scripted runs)
+    players_notice: str = ""  # why the model was changed for several players ("": it wasn't)

@@ -36,6 +36,7 @@ class LoopingClip(FrameSource):
         self.fps = self._source.fps or 30.0  # an image has no rate: show it at 30 fps
         self.size = self._source.size
         self.frame_count = None if loop else self._source.frame_count  # looping: endless
+        self.loops = 0  # times the clip has started over
         self._offset = 0.0  # media time of the start of the current loop
         self._last = 0.0
         self._t0: float | None = None  # perf_counter() at media time 0 (paced)
@@ -65,6 +66,7 @@ class LoopingClip(FrameSource):
             self._source.close()
             self._source = open_source(self.spec)
             self._offset = self._last + 1.0 / self.fps
+            self.loops += 1
             item = self._source.read()
             if item is None:
                 raise SourceError(f"{self.description} gave no frame after starting over")

@@ -32,6 +32,9 @@ class Rules:
     # touch distance in the frontal (XZ) plane only: monocular depth is the noisiest axis of
     # the world landmarks, a target the player "hits" on screen must count
     frontal_only: bool = True
+    # people playing at once, each with a character, targets and score of their own (the
+    # demo's `--players`); each player's TargetGame plays the same rules
+    players: int = 1
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,8 @@ def _texture(name: str, rgb: np.ndarray, alpha: np.ndarray | None) -> Texture:
 
 class Stage:
     """Camera, lights and floor under `render`; `player` holds the character and its targets
-    (everything in the character's space, so targets move and scale with it)."""
+    (everything in the character's space, so targets move and scale with it). Each further
+    player gets a node of its own (`add_lane`); `lanes[i]` is player i + 1's."""
 
     def __init__(self, base: object) -> None:
         render: NodePath = base.render
@@ -99,8 +100,16 @@ class Stage:
         self.floor = self._make_floor(render)
         self.player = render.attach_new_node("player")
         self._shadow = self._make_shadow(self.player)
+        self.lanes = [self.player]
         self._ring = _ring_texture()
-        self._markers: dict[int, NodePath] = {}
+        self._markers: dict[tuple[int, int], NodePath] = {}  # (lane, target id) -> ring
+
+    def add_lane(self, name: str) -> NodePath:
+        """A node for one more player's character and targets (with its own shadow)."""
+        lane = self.player.get_parent().attach_new_node(name)
+        self._make_shadow(lane)
+        self.lanes.append(lane)
+        return lane
 
     def _make_floor(self, render: NodePath) -> NodePath:
         cm = CardMaker("floor")
@@ -132,15 +141,18 @@ class Stage:
         shadow.set_depth_write(False)
         return shadow
 
-    def show_targets(self, targets: list[Target], now: float, radius: float) -> None:
-        """One billboard ring per live target (made, moved, faded, removed as the rules say)."""
-        live = {t.id for t in targets}
-        for tid in [i for i in self._markers if i not in live]:
-            self._markers.pop(tid).remove_node()
+    def show_targets(self, targets: list[Target], now: float, radius: float, lane: int = 0) -> None:
+        """One billboard ring per live target (made, moved, faded, removed as the rules say)
+        of the player whose node is `lanes[lane]`."""
+        live = {(lane, t.id) for t in targets}
+        for key in [k for k in self._markers if k[0] == lane and k not in live]:
+            self._markers.pop(key).remove_node()
         for target in targets:
-            marker = self._markers.get(target.id)
+            marker = self._markers.get((lane, target.id))
             if marker is None:
-                marker = self._markers[target.id] = self._make_marker(target, radius)
+                marker = self._markers[lane, target.id] = self._make_marker(
+                    target, radius, self.lanes[lane]
+                )
             # pulse gently, fade over the last second of the target's life
             left = target.expires - now
             fade = float(np.clip(left, 0.0, 1.0))
@@ -148,11 +160,11 @@ class Stage:
             marker.set_scale(pulse)
             marker.set_alpha_scale(0.35 + 0.65 * fade)
 
-    def _make_marker(self, target: Target, radius: float) -> NodePath:
+    def _make_marker(self, target: Target, radius: float, parent: NodePath) -> NodePath:
         cm = CardMaker(f"target-{target.id}")
         size = radius / 0.72  # the ring's rim sits at 72% of the texture's half-width
         cm.set_frame(-size, size, -size, size)
-        marker = self.player.attach_new_node(cm.generate())
+        marker = parent.attach_new_node(cm.generate())
         marker.set_pos(Vec3(*target.position) + Vec3(0, -0.05, 0))  # just in front of the body
         marker.set_billboard_point_eye()
         marker.set_texture(self._ring)
@@ -165,11 +177,11 @@ class Stage:
         marker.set_color(*colour, 1)
         return marker
 
-    def burst(self, position: np.ndarray, kind: str, task_mgr: object) -> None:
-        """A quick expanding flash where a target was touched."""
+    def burst(self, position: np.ndarray, kind: str, task_mgr: object, lane: int = 0) -> None:
+        """A quick expanding flash where a target was touched (by player `lane` + 1)."""
         cm = CardMaker("burst")
         cm.set_frame(-0.2, 0.2, -0.2, 0.2)
-        flash = self.player.attach_new_node(cm.generate())
+        flash = self.lanes[lane].attach_new_node(cm.generate())
         flash.set_pos(Vec3(*position) + Vec3(0, -0.06, 0))
         flash.set_billboard_point_eye()
         flash.set_texture(self._ring)

@@ -24,6 +24,7 @@ from posetrack.components import (
 )
 from posetrack.components.character import FilterConfig, FilteredPose
 from posetrack.stages.guard import NonFiniteOutputError, check_finite_outputs, finite_poses
+from posetrack.stages.identity import IdentityState, assign_players
 from posetrack.systems.decode import DecodeSystem
 from posetrack.systems.detect import DetectSystem
 from posetrack.systems.filter import FilterSystem
@@ -70,6 +71,7 @@ class FramePipeline:
         self.counters = counters  # stage -> object with total_uploaded / total_read_back
         self.stills = False  # unrelated images: each frame is detected afresh
         self.filter: FilterSystem | None = None
+        self.identity: IdentityState | None = None  # several people: player slots kept
         # what the filter runs; the host's thread may swap it (a plain attribute: atomic)
         self.filter_config: FilterConfig | None = None
 
@@ -77,6 +79,8 @@ class FramePipeline:
         out = FrameOutcome(frame, self.detect.nobody(frame))
         if self.stills:  # another picture: the last one's landmarks say nothing about it
             self.state.next_roi = None
+            if self.identity is not None:
+                self.identity = IdentityState(self.identity.slots)
         stage = "detect"
         try:
             # the ROI: tracked from the last landmarks, else the detector's; none: nobody
@@ -112,6 +116,8 @@ class FramePipeline:
         result = self.decode.decode(self.entity, frame, out.model_input, out.outputs, self.state)
         if not finite_poses(result):
             raise NonFiniteOutputError("decoding gave NaN or inf keypoints")
+        if self.identity is not None:  # who is who: poses in player order
+            result = assign_players(self.identity, result)
         return result
 
     def _timed(self, out: FrameOutcome, stage: str, step):  # noqa: ANN001, ANN202

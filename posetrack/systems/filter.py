@@ -42,7 +42,7 @@ class PoseFilter:
         world = None
         if pose.world is not None:
             world = self._world(time_s, np.asarray(pose.world, dtype=np.float64))
-        return PoseEstimate(keypoints, pose.score, world)
+        return PoseEstimate(keypoints, pose.score, world, pose.player)
 
     def reset(self) -> None:
         """Forget the history (the person was lost: the next pose starts afresh)."""
@@ -56,9 +56,9 @@ class FilterSystem(esper.Processor):
 
     Reads PoseResult (and FilterConfig, when the entity has one; else the defaults). Writes
     FilteredPose on the same entity, once per new frame. Several poses: the first one is
-    followed (BlazePose tracks one person; for multi-person models the decoders put the best
-    first). A frame with no pose resets the filter, so a person who comes back is not dragged
-    from where the last one left.
+    followed (BlazePose tracks one person; with several, the identity stage puts them in player
+    order, so it is player 1 while player 1 is seen: stages/identity.py). A frame with no pose
+    resets the filter, so a person who comes back is not dragged from where the last one left.
     """
 
     def __init__(self, config: FilterConfig | None = None) -> None:

@@ -22,6 +22,7 @@ from posetrack.retarget import RetargetConfig
 from posetrack.stages.backends import choose_backends, make_paths
 from posetrack.stages.guard import TrackingGuard
 from posetrack.stages.handover import HandOver
+from posetrack.stages.identity import IdentityState
 from posetrack.stages.live import LiveWorker
 from posetrack.stages.pipeline import FramePipeline
 from posetrack.stages.sources import FrameSource, open_source
@@ -165,6 +166,9 @@ class PoseTrackingSystem(esper.Processor):
             self.entity, state, detect, preprocess, inference, decode, counters
         )
         self._pipeline.stills = self.source.stills
+        slots = getattr(self.model, "max_poses", 1)
+        if slots >= 2:  # several people: each keeps a player slot (stages/identity.py)
+            self._pipeline.identity = IdentityState(slots)
         self._guard = TrackingGuard(self.entity, self.keypoint_names, self.source)
         return live
 
@@ -173,6 +177,17 @@ class PoseTrackingSystem(esper.Processor):
         """The stage processors by name, in pipeline order (the pose stages run through
         FramePipeline; their own process() stays usable on its own)."""
         return {**self._stages, **dict(self._character_stages)}
+
+    @property
+    def identity(self) -> IdentityState | None:
+        """The identity stage's slots (stages/identity.py): with max_poses >= 2 on a
+        multi-person model, PoseResult.poses come in player order, each with its `player`.
+        Set to None for the model's own order (best first); to IdentityState(n) to start over."""
+        return self._pipeline.identity
+
+    @identity.setter
+    def identity(self, state: IdentityState | None) -> None:
+        self._pipeline.identity = state
 
     @property
     def dropped_frames(self) -> int:
