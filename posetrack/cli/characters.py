@@ -20,6 +20,8 @@ from posetrack.characters.loading import BUILTIN_CHARACTERS, load_character
 from posetrack.cli.stream import PoseStreamWriter
 from posetrack.components import PoseResult
 from posetrack.components.character import CharacterBinding, FilterConfig, FilteredPose
+from posetrack.errors import PosetrackError
+from posetrack.motion.recorder import MotionRecorder
 from posetrack.retarget import RetargetConfig
 from posetrack.retarget.axes import character_to_world
 from posetrack.retarget.limbs import KEYPOINT_JOINTS, mirror_name
@@ -116,6 +118,15 @@ class PoseOutputs:
         self.character = (
             None if character is None else DrivenCharacter(character, tracker, mirror, rig)
         )
+        self.recorder: MotionRecorder | None = None  # --bvh / --gltf: start_recording()
+
+    def start_recording(self, fps: float) -> MotionRecorder:
+        """Buffer the character's joints every frame from now on (for --bvh / --gltf)."""
+        if self.character is None:
+            raise PosetrackError("recording needs a driven character (--character)")
+        name = self.character.info.get("file")
+        self.recorder = MotionRecorder(self.character.actor, fps, model_file=name)
+        return self.recorder
 
     @property
     def stage_name(self) -> str:
@@ -139,6 +150,8 @@ class PoseOutputs:
         if self.character is not None:
             posed = self.character.process()  # also on lost frames: the gating counts them
             character = posed if filtered.pose is not None else None
+            if self.recorder is not None:  # every frame, posed or held: the clip keeps time
+                self.recorder.capture(result.time)
         writer.frame(out, character)
         return out
 

@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--no-mirror", action="store_true",
                        help="drive the character unmirrored (default: mirrored, as a webcam "
                        "user expects)")  # fmt: skip
+    track.add_argument("--bvh", metavar="OUT.bvh",
+                       help="record the --character's motion as BVH (its joints, rest offsets, "
+                       "one frame per source frame)")  # fmt: skip
+    track.add_argument("--gltf", metavar="OUT.glb",
+                       help="record the --character's motion as a glTF animation on its mesh "
+                       "(.glb or .gltf)")  # fmt: skip
     track.add_argument("--max-frames", type=_positive, metavar="N", help="stop after N frames")
     track.add_argument("--sequence", action="store_true",
                        help="a folder's images are a video's frames, in name order (default: "

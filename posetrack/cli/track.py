@@ -15,6 +15,7 @@ from posetrack.cli.progress import Progress
 from posetrack.components import CameraFrame, StageTimes, TrackingConfig
 from posetrack.downloads.fetch import say
 from posetrack.errors import PosetrackError, SourceError
+from posetrack.motion.recorder import check_recordings
 from posetrack.stages.sources import open_source, resolve_source
 from posetrack.systems.pose_tracking import PoseTrackingSystem
 
@@ -31,9 +32,13 @@ def run_track(args: argparse.Namespace) -> int:
     )
     source = resolve_source(config.source)
     check_outputs(source, args.out, args.overlay)  # before anything is opened or written
+    recordings = check_recordings(  # --bvh / --gltf: need --character, not an input or output
+        source, getattr(args, "character", None), getattr(args, "bvh", None),
+        getattr(args, "gltf", None), (args.out, args.overlay))  # fmt: skip
     previous_world = esper.current_world
     esper.switch_world("posetrack-track")
     staged: list[StagedFile] = []
+    recorded: list[StagedFile] = []
     try:
         with ExitStack() as stack:
             # every input and option first: the source, the model, the character
@@ -55,6 +60,9 @@ def run_track(args: argparse.Namespace) -> int:
                 say(notice)
             # then the outputs, under temporary names beside their targets
             staged = [StagedFile(path) for path in (args.out, args.overlay) if path]
+            recorded = [StagedFile(path) for path in recordings]
+            if recorded:  # the source's frame time; a camera that reports none: 30 fps
+                after.start_recording(tracker.source.fps or 30.0)
             out = _open_output(staged[0] if args.out else None, stack)
             overlay = None
             if args.overlay:
@@ -63,14 +71,16 @@ def run_track(args: argparse.Namespace) -> int:
                 )
             writer = CharacterPoseWriter(out, names=tracker.source.names)
             code = _track_loop(tracker, writer, overlay, args.max_frames, after)
+            for file in recorded:  # written after the run, off the frame loop
+                after.recorder.write(file.temp, target=file.target)
     except BaseException:
-        for file in staged:  # a failed run leaves the user's files as they were
+        for file in staged + recorded:  # a failed run leaves the user's files as they were
             file.discard()
         raise
     finally:
         esper.switch_world(previous_world)
         esper.delete_world("posetrack-track")
-    for file in staged:  # finished or interrupted (the summary says which): into place
+    for file in staged + recorded:  # finished or interrupted (the summary says which): into place
         file.commit()
     return code
 
