@@ -30,6 +30,7 @@ from pygltflib import GLTF2
 from posetrack.characters.gltf_export import skinned_gltf
 from posetrack.errors import PosetrackError
 from posetrack.motion.recorder import PANDA_TO_YUP, MotionClip, rotation_part
+from posetrack.retarget import quat
 
 ANIMATION_NAME = "posetrack"
 _FLOAT = 5126  # glTF componentType FLOAT
@@ -169,11 +170,7 @@ def _local(node: pygltflib.Node) -> np.ndarray:
     t = np.array(node.translation or (0.0, 0.0, 0.0))
     x, y, z, w = node.rotation or (0.0, 0.0, 0.0, 1.0)
     s = np.array(node.scale or (1.0, 1.0, 1.0))
-    r = np.array([
-        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-    ])  # fmt: skip
+    r = quat.to_matrix(np.array([w, x, y, z]))
     out = np.eye(4)
     out[:3, :3] = r * s
     out[:3, 3] = t
@@ -195,16 +192,7 @@ def _to_yup(mat: np.ndarray) -> np.ndarray:
 def _quaternions(rot: np.ndarray) -> np.ndarray:
     """(F, 3, 3) -> (F, 4) unit quaternions (x, y, z, w), each in the hemisphere of the one
     before it (no sign flips between keys)."""
-    m = rot
-    w = np.sqrt(np.maximum(0.0, 1 + m[:, 0, 0] + m[:, 1, 1] + m[:, 2, 2])) / 2
-    x = np.sqrt(np.maximum(0.0, 1 + m[:, 0, 0] - m[:, 1, 1] - m[:, 2, 2])) / 2
-    y = np.sqrt(np.maximum(0.0, 1 - m[:, 0, 0] + m[:, 1, 1] - m[:, 2, 2])) / 2
-    z = np.sqrt(np.maximum(0.0, 1 - m[:, 0, 0] - m[:, 1, 1] + m[:, 2, 2])) / 2
-    x = np.copysign(x, m[:, 2, 1] - m[:, 1, 2])
-    y = np.copysign(y, m[:, 0, 2] - m[:, 2, 0])
-    z = np.copysign(z, m[:, 1, 0] - m[:, 0, 1])
-    q = np.stack([x, y, z, w], axis=-1)
-    q /= np.linalg.norm(q, axis=-1, keepdims=True)
+    q = quat.from_matrix(rot)[:, [1, 2, 3, 0]]  # (w, x, y, z) -> glTF's (x, y, z, w)
     for f in range(1, len(q)):
         if q[f] @ q[f - 1] < 0:
             q[f] = -q[f]

@@ -154,29 +154,33 @@ class MotionRecorder:
         self.rig, self._joints = rig_of(actor, part)
         self._root = _root_matrix(actor, actor.getPartBundle(part), part)
         self._times: list[float] = []
-        self._poses: list[np.ndarray] = []
+        self._locals: list[np.ndarray] = []  # (J, 4, 4) local values: composed in clip()
         self._scratch = LMatrix4f()
 
     @property
     def frames(self) -> int:
-        return len(self._poses)
+        return len(self._times)
 
     def capture(self, time: float) -> None:
-        """Store the joints as they are now (after actor.update()); `time`: seconds."""
-        local = []
-        for joint in self._joints:
-            joint.get_transform(self._scratch)  # the current local value (animation applied)
-            local.append(_column(self._scratch))
+        """Store the joints as they are now (after actor.update()); `time`: seconds. A time
+        not after the last one's (the same frame again) is skipped."""
         if self._times and time <= self._times[-1]:
-            return  # the same frame again (a host frame without a new pose)
+            return
+        values = np.empty((len(self._joints), 16))
+        for i, joint in enumerate(self._joints):
+            joint.get_transform(self._scratch)  # the current local value (animation applied)
+            values[i] = np.ravel(self._scratch)
         self._times.append(float(time))
-        self._poses.append(_compose(local, self.rig.parents, self._root))
+        self._locals.append(values)
 
     def clip(self) -> MotionClip:
         times = np.array(self._times, dtype=np.float64)
         if len(times):
             times -= times[0]
-        poses = np.array(self._poses) if self._poses else np.zeros((0, len(self.rig.names), 4, 4))
+        poses = np.zeros((len(times), len(self.rig.names), 4, 4))
+        for f, values in enumerate(self._locals):  # Panda's row-vector matrices, transposed
+            local = values.reshape(-1, 4, 4).swapaxes(-1, -2)
+            poses[f] = _compose(list(local), self.rig.parents, self._root)
         return MotionClip(self.rig, self.fps, times, poses)
 
     def write(self, path: str | Path, target: str | Path | None = None) -> None:

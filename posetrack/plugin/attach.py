@@ -2,6 +2,7 @@
 
     tracking = posetrack.init(base, source="webcam:0")
     tracking.drive(my_actor)      # optional: the pose drives a character
+    tracking.record("take.bvh")   # optional: record it (.bvh/.glb/.gltf); stop_recording()
     ...
     tracking.result               # PoseResult of the newest frame; tracking.status says how
     tracking.close()              # camera thread, GL resources, ORT sessions, processor, task
@@ -22,6 +23,7 @@ import esper
 
 from posetrack.components.character import FilterConfig
 from posetrack.components.tracker import TrackingConfig
+from posetrack.motion.recording import Recording
 from posetrack.plugin.config import check_options, from_prc, validate
 from posetrack.stages.gpu_context import GpuContext
 from posetrack.stages.sources import resolve_source
@@ -70,7 +72,7 @@ def init(
         config = replace(config, **check_options(overrides))
         validate(config)
     smoothing = FilterConfig() if config.smoothing else FilterConfig(mode="none")
-    system = PoseTrackingSystem(
+    system = Tracking(
         resolve_source(config.source),
         config,
         gpu_context=_lend_context(base),
@@ -92,6 +94,11 @@ def init(
         system.close()
         raise
     return system
+
+
+class Tracking(Recording, PoseTrackingSystem):
+    """What init() returns: the PoseTrackingSystem, plus record(path) / stop_recording()
+    (posetrack/motion/recording.py)."""
 
 
 def host_runs_esper(task_mgr: Any) -> bool:
