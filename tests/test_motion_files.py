@@ -202,6 +202,21 @@ def test_glb_played_on_an_actor_matches_the_stream(
     _report(f"mannequin .glb (panda3d-gltf, {interpolation})", errors)
 
 
+def test_the_mannequin_glb_carries_its_own_mesh(mannequin_run: dict) -> None:
+    doc = gltf.parseutils.parse_gltf_file(str(mannequin_run["glb"]))
+    (primitive,) = doc["meshes"][0]["primitives"]
+    mannequin = build_mannequin()
+    try:
+        vdata = mannequin.find("**/+GeomNode").node().get_geom(0).get_vertex_data()
+        rows = vdata.get_num_rows()
+    finally:
+        mannequin.cleanup()
+    attributes = primitive["attributes"]
+    assert {"POSITION", "NORMAL", "COLOR_0", "JOINTS_0", "WEIGHTS_0"} <= set(attributes)
+    assert doc["accessors"][attributes["POSITION"]]["count"] == rows  # every vertex of it
+    assert len(doc["skins"][0]["joints"]) == len(JOINT_PARENTS)
+
+
 def test_a_users_gltf_character_keeps_its_mesh_and_both_files_match(
     figure_run: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:

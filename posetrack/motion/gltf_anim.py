@@ -2,9 +2,10 @@
 
 A user's .gltf/.glb character: a copy of their file (mesh, materials, skin, other animations
 kept; every buffer and relative image folded into the one output file) with one more
-animation, "posetrack". Any other character (the mannequin, a .bam/.egg model): its rig as a
-glTF skin, joints at their rest positions with world-aligned frames, and a box along each bone
-(posetrack.characters.gltf_export), with the animation on it.
+animation, "posetrack". Any other character (the mannequin, a .bam/.egg model): its own mesh
+and skin weights (motion/gltf_figure.py) on its rig, joints at their rest positions with
+world-aligned frames (a box along each bone, posetrack.characters.gltf_export, for a model with
+no skinned triangles), with the animation on it.
 
 Channels: every recorded joint's node gets a LINEAR `rotation` channel (its local rotation,
 quaternion x, y, z, w) and each top joint a `translation` channel, so that every joint's world
@@ -29,6 +30,7 @@ from pygltflib import GLTF2
 
 from posetrack.characters.gltf_export import skinned_gltf
 from posetrack.errors import PosetrackError
+from posetrack.motion.gltf_figure import MeshArrays, figure_document
 from posetrack.motion.recorder import PANDA_TO_YUP, MotionClip, rotation_part
 from posetrack.retarget import quat
 
@@ -38,9 +40,13 @@ _GLTF = (".gltf", ".glb")
 
 
 def write_gltf_animation(
-    path: str | Path, clip: MotionClip, model_file: str | Path | None = None
+    path: str | Path,
+    clip: MotionClip,
+    model_file: str | Path | None = None,
+    mesh: MeshArrays | None = None,
 ) -> None:
-    """Write `clip` (uniform frames) as .glb or .gltf (by `path`'s suffix) at `path`."""
+    """Write `clip` (uniform frames) as .glb or .gltf (by `path`'s suffix) at `path`:
+    on a copy of `model_file` when it is glTF, else on `mesh` (a box figure without one)."""
     user = model_file is not None and Path(model_file).suffix.lower() in _GLTF
     if user:
         try:
@@ -49,7 +55,13 @@ def write_gltf_animation(
             raise PosetrackError(f"cannot read {model_file} to copy its mesh: {e}") from e
         base = Path(model_file).parent
     else:
-        doc = GLTF2.gltf_from_json(json.dumps(skinned_gltf(_joint_table(clip), "character")))
+        rig = clip.rig
+        figure = (
+            figure_document(rig.names, rig.parents, rig.rest[:, :3, 3], mesh)
+            if mesh is not None
+            else skinned_gltf(_joint_table(clip), "character")
+        )
+        doc = GLTF2.gltf_from_json(json.dumps(figure))
         base = Path(".")
     blob = _merged_blob(doc, base)
     nodes = _joint_nodes(doc, clip.rig.names)

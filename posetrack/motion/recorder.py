@@ -152,6 +152,11 @@ class MotionRecorder:
         self.fps = float(fps)
         self.model_file = Path(model_file) if model_file is not None else None
         self.rig, self._joints = rig_of(actor, part)
+        self.mesh = None  # the character's own mesh, for a glTF of a non-glTF character
+        if self.model_file is None or self.model_file.suffix.lower() not in (".gltf", ".glb"):
+            from posetrack.motion.gltf_figure import actor_mesh
+
+            self.mesh = actor_mesh(actor, self.rig.names)
         self._root = _root_matrix(actor, actor.getPartBundle(part), part)
         self._times: list[float] = []
         self._locals: list[np.ndarray] = []  # (J, 4, 4) local values: composed in clip()
@@ -197,7 +202,7 @@ class MotionRecorder:
         else:
             from posetrack.motion.gltf_anim import write_gltf_animation
 
-            write_gltf_animation(path, clip, self.model_file)
+            write_gltf_animation(path, clip, self.model_file, self.mesh)
 
 
 def check_motion_suffix(path: str | Path) -> str:
