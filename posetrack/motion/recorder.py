@@ -249,8 +249,8 @@ def check_recordings(
     given = {flag: path for flag, path in asked.items() if path is not None}
     if given and character is None:
         raise PosetrackError(
-            f"{' and '.join(given)} record the driven character's motion: add --character "
-            "mannequin (or a .gltf/.glb/.bam/.egg file)"
+            f"{' and '.join(given)} {'record' if len(given) > 1 else 'records'} the driven "
+            "character's motion: add --character mannequin (or a .gltf/.glb/.bam/.egg file)"
         )
     wanted = {"--bvh": (".bvh",), "--gltf": (".glb", ".gltf")}
     for flag, path in given.items():
