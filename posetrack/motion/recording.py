@@ -1,4 +1,5 @@
-"""`tracking.record(path)` / `tracking.stop_recording()` for the object posetrack.init returns.
+"""`tracking.record(path)` / `tracking.stop_recording()` on the tracker (PoseTrackingSystem,
+what posetrack.init returns).
 
     tracking = posetrack.init(base, source="webcam:0")
     tracking.drive(my_actor)
@@ -28,8 +29,9 @@ _FALLBACK_FPS = 30.0  # a camera that reports no frame rate: the usual webcam ra
 
 
 class Recording:
-    """Mixed into the tracker the plugin returns (plugin/attach.py); reads the tracker's first
-    character entity (CharacterBinding) and writes a motion file."""
+    """Mixed into PoseTrackingSystem: reads its first character entity (CharacterBinding) and
+    writes a motion file. The tracker calls `_record_frame()` at the end of each process()
+    and `_end_recording()` first thing in close()."""
 
     _recording: tuple[MotionRecorder, Any, Any] | None = None  # recorder, actor, StagedFile
     _recorded_frame: int = -1
@@ -78,8 +80,7 @@ class Recording:
         staged.commit()
         return staged.target
 
-    def process(self, *args: Any, **kwargs: Any) -> None:
-        super().process(*args, **kwargs)
+    def _record_frame(self) -> None:
         if self._recording is None:
             return
         result = self.result
@@ -94,9 +95,8 @@ class Recording:
             log.warning("posetrack: recording to %s stopped: %s", staged.target, e)
             self._recording = None
 
-    def close(self) -> None:
+    def _end_recording(self) -> None:
         try:
             self.stop_recording()
         except Exception as e:  # noqa: BLE001 -- closing must go on: the host never crashes
             log.warning("posetrack: the recording was not written: %s", e)
-        super().close()

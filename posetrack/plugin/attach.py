@@ -23,7 +23,6 @@ import esper
 
 from posetrack.components.character import FilterConfig
 from posetrack.components.tracker import TrackingConfig
-from posetrack.motion.recording import Recording
 from posetrack.plugin.config import check_options, from_prc, validate
 from posetrack.stages.gpu_context import GpuContext
 from posetrack.stages.sources import resolve_source
@@ -72,7 +71,7 @@ def init(
         config = replace(config, **check_options(overrides))
         validate(config)
     smoothing = FilterConfig() if config.smoothing else FilterConfig(mode="none")
-    system = Tracking(
+    system = PoseTrackingSystem(
         resolve_source(config.source),
         config,
         gpu_context=_lend_context(base),
@@ -94,11 +93,6 @@ def init(
         system.close()
         raise
     return system
-
-
-class Tracking(Recording, PoseTrackingSystem):
-    """What init() returns: the PoseTrackingSystem, plus record(path) / stop_recording()
-    (posetrack/motion/recording.py)."""
 
 
 def host_runs_esper(task_mgr: Any) -> bool:

@@ -18,6 +18,7 @@ from posetrack.components.tracker import TrackingStatus
 from posetrack.models import zoo
 from posetrack.models.adapters import load_pose_model
 from posetrack.models.runtime import OrtModel
+from posetrack.motion.recording import Recording
 from posetrack.retarget import RetargetConfig
 from posetrack.stages.backends import choose_backends, make_paths
 from posetrack.stages.guard import TrackingGuard
@@ -43,7 +44,7 @@ POSE_STAGES = ("capture", "detect", "preprocess", "inference", "decode")
 _IDLE_S = 0.002  # results(): no new frame from a live source yet: wait, don't spin a core
 
 
-class PoseTrackingSystem(esper.Processor):
+class PoseTrackingSystem(Recording, esper.Processor):
     """The whole pipeline as one processor: capture -> detect -> preprocess -> inference ->
     decode, then (when asked) filter -> retarget -> animate.
 
@@ -218,6 +219,7 @@ class PoseTrackingSystem(esper.Processor):
                 self._guard.fail(name, error)
             finally:
                 times.ms[name] = (time.perf_counter() - start) * 1000.0
+        self._record_frame()  # record(path): buffer the first character's joints
 
     @property
     def result(self) -> PoseResult | None:
@@ -299,6 +301,7 @@ class PoseTrackingSystem(esper.Processor):
     def close(self) -> None:
         """Stop the capture thread, free GPU resources and ORT sessions, delete the tracker's
         entities (in the world they were made in); idempotent."""
+        self._end_recording()  # record(path): the file is written now
         hooks, self._on_close = self._on_close, []
         for hook in reversed(hooks):
             self._in_world(hook)
