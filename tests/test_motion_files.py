@@ -29,7 +29,7 @@ import pytest
 from clips import cut_clip  # tests/ is on sys.path under pytest
 from direct.actor.Actor import Actor
 from panda3d.core import NodePath
-from test_user_characters import mixamo_figure
+from test_user_characters import mixamo_figure, write_egg_and_bam
 
 import posetrack
 from posetrack.characters import build_mannequin, load_character, skeleton_from_actor
@@ -281,6 +281,34 @@ def test_khronos_validator_finds_no_error(
         print(f"{path.name}: {issues['numErrors']} errors, warnings {sorted(codes)}")
         assert issues["numErrors"] == 0, issues["messages"]
         assert codes <= _ACCEPTED_WARNINGS, issues["messages"]
+
+
+def test_a_bam_character_records_its_own_mesh(
+    sports2d_clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Panda3D .bam character (no glTF file to copy): its triangles and skin weights are
+    converted; 30 frames of the clip are enough to see them move with the recorded rig."""
+    monkeypatch.setattr(gltf._converter, "get_lerp_factor", _linear)
+    bam = tmp_path / "figure.bam"
+    write_egg_and_bam(mixamo_figure(), tmp_path / "figure.egg", bam)
+    out = tmp_path / "take.glb"
+    jsonl = tmp_path / "take.jsonl"
+    done = _track(sports2d_clip, "--max-frames", "30", "--character", str(bam),
+                  "--out", str(jsonl), "--gltf", str(out))  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    run = {"glb": out, "header": lines[0], "frames": [x for x in lines if x["type"] == "frame"]}
+    errors, actor = _glb_errors(run, "mixamo")
+    actor.cleanup()
+    assert len(errors) >= 25 and max(errors) <= MAX_ERROR_M, errors
+    figure, _ = load_character(str(bam), "mixamo")
+    try:
+        rows = figure.find("**/+GeomNode").node().get_geom(0).get_vertex_data().get_num_rows()
+    finally:
+        figure.cleanup()
+    doc = gltf.parseutils.parse_gltf_file(str(out))
+    attributes = doc["meshes"][0]["primitives"][0]["attributes"]
+    assert doc["accessors"][attributes["POSITION"]]["count"] == rows
 
 
 def test_channel_order_and_rotation_convention_agree_with_bvhio(tmp_path: Path) -> None:
