@@ -166,7 +166,7 @@ class VmcSender:
                 continue
             try:
                 self._client.send(build_bundle(item))
-            except OSError as e:  # unreachable, no route, buffer full: the game goes on
+            except Exception as e:  # unreachable, no route, buffer full...: the game goes on
                 self.failed += 1
                 if self.failed == 1:
                     self.notify(f"VMC: sending to {self.target} failed ({e}); still tracking, "

@@ -7,7 +7,7 @@ from posetrack.characters.loading import load_character
 from posetrack.components.character import CharacterBinding, FilteredPose, JointTargets
 from posetrack.motion.unity_bones import UnityHumanoid
 from posetrack.motion.vmc import VmcFrame, VmcSender
-from posetrack.retarget import RestPose, RetargetConfig, Retargeter, quat
+from posetrack.retarget import RestPose, RetargetConfig, Retargeter, RetargetResult, quat
 from posetrack.systems.retarget import RigParents
 
 
@@ -112,7 +112,7 @@ def depth_levels(canon: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(depth == d) for d in range(int(depth.max(initial=0)) + 1)]
 
 
-def _solve(solver: Retargeter, filtered: FilteredPose) -> object:
+def _solve(solver: Retargeter, filtered: FilteredPose) -> RetargetResult:
     """The retarget stage's solve for one frame (3D from world landmarks, 2D fallback)."""
     if filtered.pose is None:
         return solver.lost()
