@@ -20,6 +20,8 @@ LIMITS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 def _default(value: object) -> str:
     if value is dataclasses.MISSING or value is None:
         return "unset"
+    if value == "":
+        return "empty"
     return f"`{str(value).lower() if isinstance(value, bool) else value}`"
 
 

@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--gltf", metavar="OUT.glb",
                        help="record the --character's motion as a glTF animation on its mesh "
                        "(.glb or .gltf)")  # fmt: skip
+    track.add_argument("--vmc", metavar="HOST:PORT",
+                       help="stream the character (--character, else the mannequin) live over "
+                       "the VMC protocol (OSC/UDP) to a receiver such as VSeeFace or Unity "
+                       "(EVMC4U), e.g. 127.0.0.1:39539")  # fmt: skip
     track.add_argument("--max-frames", type=_positive, metavar="N", help="stop after N frames")
     track.add_argument("--sequence", action="store_true",
                        help="a folder's images are a video's frames, in name order (default: "

@@ -16,8 +16,10 @@ from posetrack.components import CameraFrame, StageTimes, TrackingConfig
 from posetrack.downloads.fetch import say
 from posetrack.errors import PosetrackError, SourceError
 from posetrack.motion.recorder import check_recordings
+from posetrack.motion.vmc import VmcSender, parse_target
 from posetrack.stages.sources import open_source, resolve_source
 from posetrack.systems.pose_tracking import PoseTrackingSystem
+from posetrack.systems.vmc_stream import VmcStreamSystem
 
 
 def run_track(args: argparse.Namespace) -> int:
@@ -32,9 +34,13 @@ def run_track(args: argparse.Namespace) -> int:
     )
     source = resolve_source(config.source)
     check_outputs(source, args.out, args.overlay)  # before anything is opened or written
-    recordings = check_recordings(  # --bvh / --gltf: need --character, not an input or output
-        source, getattr(args, "character", None), getattr(args, "bvh", None),
-        getattr(args, "gltf", None), (args.out, args.overlay))  # fmt: skip
+    vmc = getattr(args, "vmc", None)
+    target = parse_target(vmc, "--vmc") if vmc is not None else None
+    # the VMC stream sends a driven character: the one asked for, else the mannequin
+    character = getattr(args, "character", None) or ("mannequin" if target else None)
+    recordings = check_recordings(  # --bvh / --gltf: need a character, not an input or output
+        source, character, getattr(args, "bvh", None), getattr(args, "gltf", None),
+        (args.out, args.overlay))  # fmt: skip
     previous_world = esper.current_world
     esper.switch_world("posetrack-track")
     staged: list[StagedFile] = []
@@ -51,11 +57,16 @@ def run_track(args: argparse.Namespace) -> int:
                 tracker.entity,
                 # a folder's images are unrelated stills: nothing to smooth across
                 smooth=config.smoothing and not tracker.source.stills,
-                character=getattr(args, "character", None),
+                character=character,
                 mirror=not getattr(args, "no_mirror", False),
                 rig=args.rig,
             )
             stack.callback(after.close)
+            stream = None
+            if target is not None:  # run by the loop after the character, not by the tracker
+                stream = VmcStreamSystem(tracker.entity, VmcSender(*target, notify=say))
+                stack.callback(stream.close)
+                say(f"streaming {character} over VMC to {stream.sender.target}")
             for notice in tracker.notices:
                 say(notice)
             # then the outputs, under temporary names beside their targets
@@ -70,7 +81,7 @@ def run_track(args: argparse.Namespace) -> int:
                     OverlayWriter(staged[-1].temp, tracker.source.fps, tracker.source.size)
                 )
             writer = CharacterPoseWriter(out, names=tracker.source.names)
-            code = _track_loop(tracker, writer, overlay, args.max_frames, after)
+            code = _track_loop(tracker, writer, overlay, args.max_frames, after, stream)
             for file in recorded:  # written after the run, off the frame loop
                 after.recorder.write(file.temp, target=file.target)
     except BaseException:
@@ -110,6 +121,7 @@ def _track_loop(
     overlay: OverlayWriter | None,
     max_frames: int | None,
     after: PoseOutputs,
+    stream: VmcStreamSystem | None = None,
 ) -> int:
     source = tracker.source
     width, height = source.size
@@ -141,6 +153,10 @@ def _track_loop(
             stage_ms.setdefault(after.stage_name, []).append(
                 (time.perf_counter() - start_after) * 1000.0
             )
+            if stream is not None:  # --vmc: this frame's pose of the character, one bundle
+                start_vmc = time.perf_counter()
+                stream.process()
+                stage_ms.setdefault("vmc", []).append((time.perf_counter() - start_vmc) * 1000.0)
             if overlay is not None:
                 frame = esper.component_for_entity(tracker.entity, CameraFrame)
                 overlay.write(draw_poses(frame.pixels, result))
@@ -156,6 +172,8 @@ def _track_loop(
         say("interrupted: writing the summary of the frames so far")
     finally:
         progress.close()
+    if stream is not None:  # the summary counts every bundle the thread has sent
+        stream.sender.flush()
     elapsed = time.perf_counter() - start
     medians = {name: statistics.median(values) for name, values in stage_ms.items()}
     per_frame = {
@@ -173,7 +191,17 @@ def _track_loop(
         latency_ms={k: round(v, 2) for k, v in tracker.latency_ms().items() if k != "frames"},
         dropped_frames=tracker.dropped_frames,
         interrupted=interrupted,  # Ctrl+C: the stream holds the frames before it
+        **_vmc_summary(stream),
     )
     if frames == 0:
         raise SourceError(f"{source} delivered no frames")
     return 0
+
+
+def _vmc_summary(stream: VmcStreamSystem | None) -> dict[str, dict[str, object]]:
+    """The summary's "vmc" field with --vmc: where to; bundles sent, failed, dropped unsent."""
+    if stream is None:
+        return {}
+    sender = stream.sender
+    counts = {"sent": sender.sent, "failed": sender.failed, "dropped": sender.dropped}
+    return {"vmc": {"target": sender.target, **counts}}

@@ -42,6 +42,11 @@ class TrackingConfig:
     max_poses: int = setting(
         1, "people reported per frame by multi-person models (PoseNet, MoveNet MultiPose)", ge=1
     )
+    vmc: str = setting(
+        "",
+        "stream the driven character (else the mannequin) over the VMC protocol (OSC/UDP) to "
+        "HOST:PORT, e.g. 127.0.0.1:39539; empty: off",
+    )
 
 
 @dataclass

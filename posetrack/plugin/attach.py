@@ -51,10 +51,11 @@ def init(
     """Start pose tracking inside a running ShowBase; returns the PoseTrackingSystem.
 
     `config`: a TrackingConfig used as is; without one, the `posetrack-*` PRC variables fill in
-    what `overrides` (source=, model=, device=, preprocess=, decode=, smoothing=, max_poses=)
-    leave out (plugin/config.py). `schedule`: True adds a task that calls `esper.process()`
-    every frame, False never does (you call it), None (auto) adds it unless a task of the host
-    already calls esper.process, and drops it as soon as the host is seen calling it.
+    what `overrides` (source=, model=, device=, preprocess=, decode=, smoothing=, max_poses=,
+    vmc="127.0.0.1:39539" to stream over the VMC protocol) leave out (plugin/config.py).
+    `schedule`: True adds a task that calls `esper.process()` every frame, False never does
+    (you call it), None (auto) adds it unless a task of the host already calls esper.process,
+    and drops it as soon as the host is seen calling it.
     `live`: True (the default) runs the pose stages on a worker thread, newest frame wins, so
     the host's frame pays only the hand-over and the characters (a file plays at its own frame
     rate, as a camera would); False runs one frame per host frame in the host's thread, every

@@ -15,6 +15,7 @@ from typing import Any
 from posetrack.components.tracker import TrackingConfig
 from posetrack.errors import PosetrackError
 from posetrack.models import zoo
+from posetrack.motion.vmc import parse_target
 
 PRC_PREFIX = "posetrack-"
 # the spellings Panda3D's own ConfigVariableBool accepts, plus on/off and yes/no
@@ -111,5 +112,7 @@ def _check(name: str, value: Any, what: str) -> None:
         raise PosetrackError(f"{what} is {value!r}: use True or False")
     if name == "max_poses" and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         raise PosetrackError(f"{what} is {value!r}: use a whole number >= 1")
+    if name == "vmc" and value != "":
+        parse_target(value, what)  # HOST:PORT, or a PosetrackError naming `what`
     if name == "source" and (not isinstance(value, str) or not value.strip()):
         raise PosetrackError(f"{what} is {value!r}: use webcam:N, a file, a folder or sample:NAME")

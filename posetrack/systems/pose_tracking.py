@@ -19,6 +19,7 @@ from posetrack.models import zoo
 from posetrack.models.adapters import load_pose_model
 from posetrack.models.runtime import OrtModel
 from posetrack.motion.recording import Recording
+from posetrack.motion.vmc import VmcSender, parse_target
 from posetrack.retarget import RetargetConfig
 from posetrack.stages.backends import choose_backends, make_paths
 from posetrack.stages.guard import TrackingGuard
@@ -35,6 +36,7 @@ from posetrack.systems.filter import FilterSystem
 from posetrack.systems.inference import InferenceSystem
 from posetrack.systems.preprocess import PreprocessSystem
 from posetrack.systems.retarget import RetargetSystem
+from posetrack.systems.vmc_stream import VmcStreamSystem
 
 log = logging.getLogger("posetrack")
 
@@ -53,8 +55,10 @@ class PoseTrackingSystem(Recording, esper.Processor):
     (tracking / no_person / lost / ended, and why), StageTimes (ms and host <-> GPU bytes per
     stage on the newest frame), EndOfStream once a source is exhausted, and with a filter
     stage FilterConfig + FilteredPose; `drive(actor)` adds a character entity (CharacterBinding,
-    JointTargets). The stage processors stay usable on their own. Owns the source thread, the
-    ORT sessions and the GPU paths' resources: close(). `gpu_context` lends a host's GpuContext
+    JointTargets); `config.vmc` (HOST:PORT) adds a last stage that sends each new pose of the
+    driven character (else of a mannequin of its own) over the VMC protocol (vmc_stream.py).
+    The stage processors stay usable on their own. Owns the source thread, the ORT sessions,
+    the GPU paths' resources and the VMC socket: close(). `gpu_context` lends a host's GpuContext
     (posetrack.stages.gpu_context.GpuContext.from_showbase) instead of a headless one of our own.
     `config` is the tracker's settings (its `source` is what posetrack.init() opens; here the
     `source` argument is used); `max_poses`, when given, wins over config.max_poses.
@@ -104,6 +108,8 @@ class PoseTrackingSystem(Recording, esper.Processor):
             live = self._build(source, gpu_context, live)
             if filter_config is not None:
                 self._add_filter(filter_config)
+            if self.config.vmc:  # the VMC stream: the last character stage
+                self._add_vmc(self.config.vmc)
             worker = None
             if live:  # last: the worker starts at once
                 worker = LiveWorker(self._stages["capture"], self._pipeline)
@@ -286,13 +292,22 @@ class PoseTrackingSystem(Recording, esper.Processor):
         if "filter" not in self.stages:
             self._add_filter(FilterConfig())
         if "retarget" not in self.stages:
-            self._character_stages += [("retarget", RetargetSystem()), ("animate", AnimateSystem())]
+            # before any stage already there (the VMC stream sends what they solve)
+            self._character_stages[:0] = [("retarget", RetargetSystem()),
+                                          ("animate", AnimateSystem())]  # fmt: skip
         return entity
 
     def _add_filter(self, config: object) -> None:
         esper.add_component(self.entity, config)  # the filter reads it from the entity
         self._pipeline.filter = self._stages["filter"] = FilterSystem(config)
         self._pipeline.filter_config = config
+
+    def _add_vmc(self, target: str) -> None:
+        if "filter" not in self.stages:  # the stream sends the filtered pose
+            self._add_filter(FilterConfig())
+        stream = VmcStreamSystem(self.entity, VmcSender(*parse_target(target)))
+        self._owned.append(stream)
+        self._character_stages.append(("vmc", stream))
 
     def call_on_close(self, callback: Callable[[], None]) -> None:
         """Run `callback` first thing in close() (the plugin removes its task and processor)."""
