@@ -160,7 +160,7 @@ class PoseTrackingSystem(esper.Processor):
             "capture": capture, "detect": detect, "preprocess": preprocess,
             "inference": inference, "decode": decode,
         }  # fmt: skip
-        counters = {"preprocess": cropper, "decode": ops}
+        counters = {"preprocess": cropper, "inference": landmarks, "decode": ops}
         self._pipeline = FramePipeline(
             self.entity, state, detect, preprocess, inference, decode, counters
         )
