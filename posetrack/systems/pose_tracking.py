@@ -160,7 +160,9 @@ class PoseTrackingSystem(esper.Processor):
             "capture": capture, "detect": detect, "preprocess": preprocess,
             "inference": inference, "decode": decode,
         }  # fmt: skip
-        counters = {"preprocess": cropper, "inference": landmarks, "decode": ops}
+        counters = {"preprocess": cropper, "decode": ops}
+        if landmarks.provider == "CUDAExecutionProvider":  # its input up, its outputs down
+            counters["inference"] = landmarks
         self._pipeline = FramePipeline(
             self.entity, state, detect, preprocess, inference, decode, counters
         )
