@@ -48,7 +48,9 @@ NUMPY_OF = {"tensor(float)": np.float32, "tensor(int32)": np.int32, "tensor(uint
 
 @dataclass(frozen=True)
 class DeviceTensor:
-    """A model input that already lives in device memory (a CUDA pointer)."""
+    """A model input that already lives in device memory (a CUDA pointer), laid out as the
+    model's input (contiguous, its shape and dtype). The producer's writes must be complete
+    when `run` is called (synchronise its stream, or unmap the GL resource's writes first)."""
 
     ptr: int
     shape: tuple[int, ...]
