@@ -17,17 +17,18 @@
 #
 # The calls must follow each other while the machine stays warm (30 s after each call on
 # nvidia-h200): a fresh machine has lost the stashed parts, and `check` says which are missing.
-# The check call itself runs in well under 5 minutes (gpu_check.py at 200 frames for BlazePose
-# full on four paths, then the IO-binding and GPU-check tests).
+# The check call is bounded at 4.5 minutes by the timeouts below (gpu_check.py at 200 frames
+# for BlazePose full on four paths, on the Sports2D clip and on a 1080p clip, then the
+# IO-binding and GPU-check tests); on this project's 2-core machine they took 24 s, 19 s, 16 s.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DEVICE="$ROOT/.device"            # ignored (.gitignore): travels only when named in `carry`
-STASH=/tmp/posetrack-device       # on the device: the parts of earlier calls
+STASH=${POSETRACK_DEVICE_STASH:-/tmp/posetrack-device}  # on the device: earlier calls' parts
 PART_MIB=56                       # 64 MiB per call, less the repository (about 5 MiB) and slack
 PYTHON_VERSION=3.12               # the device image's python3
 MODELS=(blazepose-full pose-detector)  # the target model and its person detector
-SAMPLES=(sports2d-demo.mp4 messi5.jpg basketball1.png basketball2.png)
+SAMPLES=(sports2d-demo.mp4 messi5.jpg basketball1.png basketball2.png pose2sim-single-cam01.mp4)
 WHEELS=(onnxruntime-gpu opencv-python-headless panda3d esper)
 GL_DEBS=(libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
 
@@ -68,8 +69,8 @@ prepare() {
     local parts=("$DEVICE"/part-*) last=$((${#parts[@]} - 1))
     echo "$(du -sh "$stage" | cut -f1) in ${#parts[@]} parts of ${PART_MIB} MiB: ${#parts[@]} device calls"
     for k in "${!parts[@]}"; do
-        local verb=stash timeout=120
-        [[ $k -eq $last ]] && verb=check timeout=420
+        local verb=stash timeout=60
+        [[ $k -eq $last ]] && verb=check timeout=330
         echo "call $((k + 1)): carry [\".device/$(basename "${parts[$k]}")\", \".device/SHA256SUMS\"]" \
             "timeout_s $timeout: bash benchmarks/device_run.sh $verb"
     done
@@ -115,9 +116,12 @@ check() {
     fi
     cd "$ROOT"
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$out/nvidia-smi.txt"
-    timeout 240 python3 benchmarks/gpu_check.py --models blazepose-full --frames 200 --warmup 20 \
+    timeout 120 python3 benchmarks/gpu_check.py --models blazepose-full --frames 200 --warmup 20 \
         2>&1 | tee "$out/gpu_check.md"
-    timeout 120 python3 -m pytest -q -p no:cacheprovider -rs tests/test_io_binding.py \
+    # the issue's targets are for a 1080p source: Pose2Sim's 1080 x 1920 clip
+    timeout 60 python3 benchmarks/gpu_check.py --models blazepose-full --frames 200 --warmup 20 \
+        --clip pose2sim-single-cam01.mp4 2>&1 | tee "$out/gpu_check_1080p.md"
+    timeout 90 python3 -m pytest -q -p no:cacheprovider -rs tests/test_io_binding.py \
         tests/test_gpu_check.py 2>&1 | tee "$out/tests.txt"
 }
 

@@ -13,10 +13,12 @@ elsewhere (CPU + Mesa llvmpipe, as in CI) it prints the same tables with those r
 3. ONNX Runtime alone: plain `session.run` vs IO binding (benchmarks/io_binding.py);
 4. per path and model: per-stage milliseconds (medians of --frames frames after --warmup),
    bytes sent to / read back from the GPU per frame (GL stages and CUDA inference together),
-   and end-to-end frames per second, tracking the Sports2D clip (1768 x 994) frame by frame;
+   and end-to-end frames per second, tracking a clip frame by frame (--clip: a sample's name
+   or a video file; the Sports2D clip, 1768 x 994, by default);
 5. the issue's targets for BlazePose full against the best path measured here.
 
     .venv/bin/python benchmarks/gpu_check.py [--frames 200] [--warmup 20] [--models ...]
+                                             [--clip sports2d-demo.mp4]
 """
 
 import argparse
@@ -28,6 +30,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -162,19 +165,17 @@ def parity(context, problem: str | None) -> list[str]:  # noqa: ANN001 - a GpuCo
     return lines
 
 
-def measure(path: str, model: str, frames: int, warmup: int, context) -> Row:  # noqa: ANN001
-    """Track the Sports2D clip frame by frame on one path; medians per stage."""
+def measure(path: str, model: str, clip: str, frames: int, warmup: int, context) -> Row:  # noqa: ANN001
+    """Track the clip frame by frame on one path; medians per stage."""
     import esper
 
     from posetrack.components import StageTimes
     from posetrack.components.tracker import TrackingConfig
-    from posetrack.downloads.samples import sample_path
     from posetrack.systems.pose_tracking import PoseTrackingSystem
 
     preprocess, decode, device = PATHS[path]
     config = TrackingConfig(model=model, device=device, preprocess=preprocess, decode=decode,
                             smoothing=False)  # fmt: skip
-    clip = str(sample_path("sports2d-demo.mp4"))
     tracker = PoseTrackingSystem(clip, config, gpu_context=context)
     per_stage: dict[str, list[float]] = {stage: [] for stage in STAGES}
     up: dict[str, list[int]] = {stage: [] for stage in STAGES}
@@ -183,7 +184,7 @@ def measure(path: str, model: str, frames: int, warmup: int, context) -> Row:  #
     try:
         done = 0
         while done < warmup + frames:
-            if tracker.finished:  # the clip is 230 frames: start it again
+            if tracker.finished:  # the end of the clip: start it again
                 tracker.close()
                 tracker = PoseTrackingSystem(clip, config, gpu_context=context)
             start = time.perf_counter()
@@ -203,6 +204,27 @@ def measure(path: str, model: str, frames: int, warmup: int, context) -> Row:  #
     return Row(path, model, *({s: statistics.median(v[s]) for s in STAGES}
                               for v in (per_stage, up, down)),
                1000.0 / statistics.median(totals))  # fmt: skip
+
+
+def open_clip(name: str) -> tuple[str | None, str]:
+    """(the clip's path, "W x H"), or (None, why not): a sample's name or a video file."""
+    from posetrack.downloads.samples import SAMPLES, sample_path
+    from posetrack.errors import PosetrackError
+
+    path = Path(name)
+    if not path.is_file():
+        if name not in SAMPLES:
+            return None, f"neither a file nor a sample ({', '.join(SAMPLES)})"
+        try:
+            path = sample_path(name)
+        except PosetrackError as error:
+            return None, str(error)
+    capture = cv2.VideoCapture(str(path))
+    ok, frame = capture.read()
+    capture.release()
+    if not ok:
+        return None, "not a video that OpenCV can read"
+    return str(path), f"{frame.shape[1]} x {frame.shape[0]}"
 
 
 def unavailable(path: str, context, problem: str | None) -> str | None:  # noqa: ANN001
@@ -241,9 +263,13 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=200, help="measured frames per row")
     parser.add_argument("--warmup", type=int, default=20, help="frames run before measuring")
     parser.add_argument("--models", nargs="+", help="default: every cached tracking model")
+    parser.add_argument("--clip", default="sports2d-demo.mp4", help="a sample's name or a video")
     args = parser.parse_args()
     if args.frames < 1 or args.warmup < 0:
         parser.error("--frames must be at least 1 and --warmup not negative")
+    clip, size = open_clip(args.clip)
+    if clip is None:
+        parser.error(f"--clip {args.clip}: {size}")
     os.environ.setdefault("EGL_PLATFORM", "surfaceless")
     models = args.models or tracking_models()
     lines, context, problem = environment()
@@ -253,8 +279,8 @@ def main() -> None:
                     else ["not available: no GL context"]))  # fmt: skip
     print(f"\n## ONNX Runtime alone: plain run vs IO binding, medians of {args.frames} runs\n")
     print("\n".join(binding_rows(["blazepose-full"], args.frames, problem)), flush=True)
-    print(f"\n## Sports2D clip, {args.frames} frames per row after {args.warmup} of warm-up, "
-          "medians\n")  # fmt: skip
+    print(f"\n## Tracking {Path(clip).name} ({size}), {args.frames} frames per row after "
+          f"{args.warmup} of warm-up, medians\n")  # fmt: skip
     head = " | ".join(f"{stage} ms" for stage in STAGES)
     print(f"| path | model | {head} | bytes up/frame | bytes down/frame | frames/s |")
     print("|---|---|" + "---:|" * (len(STAGES) + 3))
@@ -266,13 +292,13 @@ def main() -> None:
                 blanks = " | ".join("-" for _ in range(len(STAGES) + 2))
                 print(f"| {path} | {model} | {blanks} | {why} |")
                 continue
-            row = measure(path, model, args.frames, args.warmup, context)
+            row = measure(path, model, clip, args.frames, args.warmup, context)
             measured.append(row)
             cells = " | ".join(f"{row.ms[stage]:.2f}" for stage in STAGES)
             up, down = sum(row.up.values()), sum(row.down.values())
             print(f"| {path} | {model} | {cells} | {up:.0f} | {down:.0f} | {row.fps:.1f} |",
                   flush=True)  # fmt: skip
-    print("\n## Targets (issue 13), BlazePose full on the 1768 x 994 clip\n")
+    print(f"\n## Targets (issue 13), BlazePose full on {Path(clip).name} ({size})\n")
     print("\n".join(targets(measured)))
     if context is not None:
         context.close()

@@ -58,7 +58,7 @@ def test_the_gpu_check_prints_every_row_measured_or_marked_not_available() -> No
     assert rows["cpu"][4] != "-"  # the in-place variant runs on the CPU provider
     assert (rows["cuda"][-1] == na) if problem else float(rows["cuda"][3]) > 0
 
-    head, *tracked = section(out, "Sports2D clip")
+    head, *tracked = section(out, "Tracking sports2d-demo.mp4 (1768 x 994)")
     assert head == ["path", "model", *(f"{s} ms" for s in STAGES), "bytes up/frame",
                     "bytes down/frame", "frames/s"]  # fmt: skip
     models = ["blazepose-full", *(n for n in zoo.names()
@@ -76,14 +76,22 @@ def test_the_gpu_check_prints_every_row_measured_or_marked_not_available() -> No
             assert row[-1] == na and set(row[2:-1]) == {"-"}, row
 
     head, *targets = section(out, "Targets")
+    assert "## Targets (issue 13), BlazePose full on sports2d-demo.mp4 (1768 x 994)" in out
     assert "<= 2" in head[1] and "<= 528" in head[2]
     assert [row[0] for row in targets] == [p for p in PATHS_IN_ORDER if p in measured]
     gl = next(row for row in targets if row[0] == "gl")
     assert re.fullmatch(r"[\d.]+ \((met|not met)\)", gl[1]) and int(gl[2]) > 0
 
 
-def test_a_bad_option_is_one_line_and_an_exit_code() -> None:
-    result = subprocess.run([sys.executable, str(SCRIPT), "--frames", "0"],
-                            capture_output=True, text=True, timeout=60)  # fmt: skip
-    assert result.returncode == 2 and "--frames must be at least 1" in result.stderr
-    assert "Traceback" not in result.stderr
+def test_a_bad_option_is_one_line_and_an_exit_code(tmp_path: Path) -> None:
+    not_video = tmp_path / "notes.mp4"
+    not_video.write_text("not a video")
+    for args, message in (
+        (["--frames", "0"], "--frames must be at least 1"),
+        (["--clip", str(not_video)], "not a video that OpenCV can read"),
+        (["--clip", "no-such-sample.mp4"], "--clip no-such-sample.mp4: "),
+    ):
+        result = subprocess.run([sys.executable, str(SCRIPT), *args],
+                                capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert result.returncode == 2 and message in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr
