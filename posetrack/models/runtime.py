@@ -11,14 +11,16 @@ import onnxruntime as ort
 
 from posetrack.components.tracker import DEVICES, Device
 from posetrack.errors import ModelError
-from posetrack.models.binding import IoBinding
+from posetrack.models.binding import NUMPY_OF, IoBinding
 
 _QUIET = 4  # ORT severity FATAL: hides the multi-line CUDA load errors while we probe
 
 # The CUDA provider as a real-time app wants it: the arena grows by what is asked (not by
-# doubling: a game shares the GPU), cuDNN picks its convolution algorithms by heuristics once
-# per shape at the first run (EXHAUSTIVE benchmarks every algorithm: seconds at start-up for
-# a gain ORT's own notes put at a few percent), copies on the compute stream (no extra sync).
+# doubling: a game shares the GPU); cuDNN picks its convolution algorithms by heuristics, once
+# per shape, at the warm-up run OrtModel makes at start (EXHAUSTIVE benchmarks every algorithm:
+# seconds at start-up, for a gain ORT's own notes put at a few percent, and our shapes never
+# change, so the choice is made once either way); copies run on the compute stream (no extra
+# synchronisation between the copy of a frame's input and the run that reads it).
 CUDA_OPTIONS = {
     "arena_extend_strategy": "kSameAsRequested",
     "cudnn_conv_algo_search": "HEURISTIC",
@@ -48,10 +50,13 @@ def cuda_problem() -> str | None:
 class OrtModel:
     """One ONNX Runtime session: construct, `run()`, `close()`.
 
-    `io_binding`: run through an IoBinding (models/binding.py: outputs allocated once on the
-    device, inputs from host arrays or device pointers). None: on for CUDA, off for the CPU
-    provider, where it gains nothing (measured with benchmarks/gpu_check.py: equal within 2%,
-    bit-identical outputs; the CPU provider reads a host input where it lies either way).
+    `io_binding`: run through an IoBinding (models/binding.py: inputs and outputs allocated
+    once on the device, inputs from host arrays or device pointers). None: on for CUDA, off for
+    the CPU provider, where it gains nothing measurable (benchmarks/io_binding.py; see
+    docs/gpu-paths.md for the figures) and outputs are bit-identical either way.
+    `keep_on_device`: output names a bound run returns as device OrtValues (a GPU decode).
+    `total_uploaded` / `total_read_back`: host <-> device bytes the runs moved (CUDA only),
+    the counters FramePipeline reads per stage.
     """
 
     def __init__(
@@ -60,6 +65,7 @@ class OrtModel:
         device: Device = "auto",
         threads: int = 0,
         io_binding: bool | None = None,
+        keep_on_device: frozenset[str] = frozenset(),
     ) -> None:
         if device not in DEVICES:
             raise ModelError(f"unknown device {device!r}: use auto, cpu or cuda")
@@ -84,9 +90,29 @@ class OrtModel:
         self.input_names = [i.name for i in self._session.get_inputs()]
         self.output_names = [o.name for o in self._session.get_outputs()]
         self.input_shapes = {i.name: i.shape for i in self._session.get_inputs()}
+        on_cuda = self.provider == "CUDAExecutionProvider"
         if io_binding is None:
-            io_binding = self.provider == "CUDAExecutionProvider"
-        self.binding = IoBinding(self._session) if io_binding else None
+            io_binding = on_cuda
+        self.binding = IoBinding(self._session, keep_on_device) if io_binding else None
+        self._plain_uploaded = self._plain_read_back = 0  # session.run's traffic on CUDA
+        if on_cuda:  # cuDNN's algorithm choice and CUDA's kernel loads now, not at frame one
+            self._warm_up()
+
+    @property
+    def total_uploaded(self) -> int:
+        bound = self.binding.total_uploaded if self.binding is not None else 0
+        return bound + self._plain_uploaded
+
+    @property
+    def total_read_back(self) -> int:
+        bound = self.binding.total_read_back if self.binding is not None else 0
+        return bound + self._plain_read_back
+
+    def _warm_up(self) -> None:
+        """One run on zeros: every model in the zoo has static input shapes and types."""
+        specs = self._session.get_inputs()
+        if all(s.type in NUMPY_OF and all(isinstance(d, int) for d in s.shape) for s in specs):
+            self.run({s.name: np.zeros(s.shape, NUMPY_OF[s.type]) for s in specs})
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Run once; returns every output by name."""
@@ -95,6 +121,9 @@ class OrtModel:
         if self.binding is not None:
             return self.binding.run(feeds)
         outputs = self._session.run(self.output_names, feeds)
+        if self.provider == "CUDAExecutionProvider":  # each input up, each output down
+            self._plain_uploaded += sum(v.nbytes for v in feeds.values())
+            self._plain_read_back += sum(o.nbytes for o in outputs)
         return dict(zip(self.output_names, outputs, strict=True))
 
     def close(self) -> None:

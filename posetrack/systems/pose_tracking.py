@@ -169,6 +169,8 @@ class PoseTrackingSystem(Recording, esper.Processor):
             "inference": inference, "decode": decode,
         }  # fmt: skip
         counters = {"preprocess": cropper, "decode": ops}
+        if landmarks.provider == "CUDAExecutionProvider":  # its input up, its outputs down
+            counters["inference"] = landmarks
         self._pipeline = FramePipeline(
             self.entity, state, detect, preprocess, inference, decode, counters
         )
