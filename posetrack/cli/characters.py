@@ -130,6 +130,11 @@ class PoseOutputs:
             fields["character"] = self.character.info
         return fields
 
+    @property
+    def corrections(self) -> dict[str, Any]:
+        """What the character stages correct (the header's "corrections", with the tracker's)."""
+        return {}
+
     def write(self, writer: CharacterPoseWriter, result: PoseResult) -> PoseResult:
         """Filter (and drive the character with) the newest result, write it, return it."""
         self._filter.process()

@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--no-smooth", action="store_true",
                        help=f"turn off the {help_of('smoothing')}: every frame is the "
                        "model's raw answer")  # fmt: skip
+    track.add_argument("--no-fix-swaps", action="store_true",
+                       help="turn off the left/right swap correction (stages/swaps.py): the "
+                       "model's labels as they come")  # fmt: skip
     track.add_argument("--character", metavar="NAME",
                        help="drive this character (mannequin, or a .gltf/.glb/.bam/.egg file) "
                        "with each pose and add its joint positions to the pose as "

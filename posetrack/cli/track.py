@@ -27,6 +27,7 @@ def run_track(args: argparse.Namespace) -> int:
         preprocess=args.preprocess,
         decode=args.decode,
         smoothing=not args.no_smooth,
+        fix_swaps=not getattr(args, "no_fix_swaps", False),
         max_poses=_max_poses(args),
     )
     source = resolve_source(config.source)
@@ -110,6 +111,7 @@ def _track_loop(
         height=height,
         fps=source.fps,
         backends=tracker.backends,
+        corrections={"swaps": tracker.config.fix_swaps, **after.corrections},
         **after.header,  # "smoothing": what the filter runs; "character" when one is driven
     )
     total = (

@@ -24,6 +24,7 @@ from posetrack.components import (
 )
 from posetrack.components.character import FilterConfig, FilteredPose
 from posetrack.stages.guard import NonFiniteOutputError, check_finite_outputs, finite_poses
+from posetrack.stages.swaps import SwapGuard
 from posetrack.systems.decode import DecodeSystem
 from posetrack.systems.detect import DetectSystem
 from posetrack.systems.filter import FilterSystem
@@ -72,11 +73,15 @@ class FramePipeline:
         self.filter: FilterSystem | None = None
         # what the filter runs; the host's thread may swap it (a plain attribute: atomic)
         self.filter_config: FilterConfig | None = None
+        # left/right swap correction after decode, before the filter (None: off)
+        self.swaps: SwapGuard | None = None
 
     def run(self, frame: CameraFrame) -> FrameOutcome:
         out = FrameOutcome(frame, self.detect.nobody(frame))
         if self.stills:  # another picture: the last one's landmarks say nothing about it
             self.state.next_roi = None
+            if self.swaps is not None:
+                self.swaps.reset()
         stage = "detect"
         try:
             # the ROI: tracked from the last landmarks, else the detector's; none: nobody
@@ -94,6 +99,8 @@ class FramePipeline:
             out.failure = (stage, error)
             out.result = self.detect.nobody(frame)
             self.state.next_roi = None  # landmarks we no longer trust: detect afresh
+            if self.swaps is not None:
+                self.swaps.reset()
         if self.filter is not None and self.filter_config is not None:
             config = self.filter_config
             if self.stills:  # nothing to smooth across: another picture
@@ -112,7 +119,7 @@ class FramePipeline:
         result = self.decode.decode(self.entity, frame, out.model_input, out.outputs, self.state)
         if not finite_poses(result):
             raise NonFiniteOutputError("decoding gave NaN or inf keypoints")
-        return result
+        return result if self.swaps is None else self.swaps(result)
 
     def _timed(self, out: FrameOutcome, stage: str, step):  # noqa: ANN001, ANN202
         counter = self.counters.get(stage)

@@ -25,6 +25,7 @@ from posetrack.stages.handover import HandOver
 from posetrack.stages.live import LiveWorker
 from posetrack.stages.pipeline import FramePipeline
 from posetrack.stages.sources import FrameSource, open_source
+from posetrack.stages.swaps import SwapGuard
 from posetrack.systems.animate import AnimateSystem
 from posetrack.systems.capture import CaptureSystem
 from posetrack.systems.decode import DecodeSystem
@@ -165,6 +166,8 @@ class PoseTrackingSystem(esper.Processor):
             self.entity, state, detect, preprocess, inference, decode, counters
         )
         self._pipeline.stills = self.source.stills
+        if self.config.fix_swaps:  # left/right swap correction (stages/swaps.py)
+            self._pipeline.swaps = SwapGuard(self.keypoint_names)
         self._guard = TrackingGuard(self.entity, self.keypoint_names, self.source)
         return live
 
