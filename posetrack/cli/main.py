@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--no-mirror", action="store_true",
                        help="drive the character unmirrored (default: mirrored, as a webcam "
                        "user expects)")  # fmt: skip
+    track.add_argument("--no-bone-depth", action="store_true",
+                       help="drive the character's limbs straight from the world landmarks "
+                       "(default: directions from the 2D keypoints, depth from bone "
+                       "lengths)")  # fmt: skip
     track.add_argument("--max-frames", type=_positive, metavar="N", help="stop after N frames")
     track.add_argument("--sequence", action="store_true",
                        help="a folder's images are a video's frames, in name order (default: "

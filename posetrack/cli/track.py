@@ -50,6 +50,7 @@ def run_track(args: argparse.Namespace) -> int:
                 character=getattr(args, "character", None),
                 mirror=not getattr(args, "no_mirror", False),
                 rig=args.rig,
+                bone_depth=not getattr(args, "no_bone_depth", False),
             )
             stack.callback(after.close)
             for notice in tracker.notices:

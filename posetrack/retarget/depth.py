@@ -1,0 +1,177 @@
+"""Truer 3D limbs for characters: limb directions from the precise 2D keypoints, depth from
+each bone's length.
+
+The model's image keypoints are far more precise than its regressed depth. Per person this
+keeps each long bone's length (upper/lower arm, upper/lower leg: the median over the last
+frames of the world landmarks' lengths, left and right pooled, so one frame's depth error
+does not change a bone) and a scale from the world landmarks to the image (pixels per metre:
+the least-squares fit of the world landmarks' x, y to the image keypoints about the hip
+centre, low-passed). Then, from each limb's root (shoulder, hip: the model's) outwards, a
+bone's image-plane extent is its 2D keypoints' difference over that scale, and its depth
+extent is what the bone's length leaves: dz = sqrt(L^2 - dx^2 - dy^2), with the sign of the
+model's own depth difference (a bone the model sees nearly side-on, |dz| under a quarter of
+its length, blends toward the model's dz: its sign is a guess there). A bone that looks longer
+in the image than its length lies in the image plane. Hands and feet move with their wrist and
+ankle. Weak perspective: the person's depth extent is small against their distance.
+
+`BoneDepth(names)(keypoints, world)` returns the corrected world landmarks (same axes: x
+right, y down, z away, metres, hip-centred); numpy over a dozen rows, a few tens of
+microseconds per frame (benchmarks/multiview_consistency.py measures it).
+"""
+
+import numpy as np
+
+# limb chains from the root outward: (joint, its parent)
+_CHAINS = (
+    ("elbow", "shoulder", "upper_arm"),
+    ("wrist", "elbow", "lower_arm"),
+    ("knee", "hip", "upper_leg"),
+    ("ankle", "knee", "lower_leg"),
+)
+# what moves rigidly with a chain's end
+_FOLLOW = {"wrist": ("pinky", "index", "thumb"), "ankle": ("heel", "foot_index")}
+# 90 frames: 3 s at 30 fps (1.5 s at 60 fps): long enough that a median rides over a run of
+# bad depth guesses, short enough to adapt when a new person steps in without a reset
+HISTORY = 90
+# the scale (pixels per metre) low-pass: EMA weight 0.2 per frame (~5 frames time constant):
+# the person's distance changes slowly, single-frame fits jitter by a few percent
+SCALE_ALPHA = 0.2
+# below this |dz| / L the model's depth sign is a guess (~14 deg from the image plane)
+SIGN_BLEND = 0.25
+# the camera's field of view across the image's longer side when it is not known: 60 deg is a
+# typical webcam's (and within 1 deg of the calibrated cameras of the four-view clip: 59.5)
+FOV_DEG = 60.0
+
+
+class BoneDepth:
+    """Per-person state (bone length history, scale) and the per-frame solve."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = tuple(names)
+        index = {n: i for i, n in enumerate(self.names)}
+        self.bones: list[tuple[int, int, int]] = []  # (child row, parent row, bone id)
+        bone_ids = {}
+        for side in ("left", "right"):
+            for child, parent, bone in _CHAINS:
+                if f"{side}_{child}" in index and f"{side}_{parent}" in index:
+                    bid = bone_ids.setdefault(bone, len(bone_ids))
+                    self.bones.append((index[f"{side}_{child}"], index[f"{side}_{parent}"], bid))
+        self.follow = {
+            index[f"{side}_{end}"]: [index[f"{side}_{f}"] for f in fs if f"{side}_{f}" in index]
+            for side in ("left", "right")
+            for end, fs in _FOLLOW.items()
+            if f"{side}_{end}" in index
+        }
+        self._hips = [index[n] for n in ("left_hip", "right_hip") if n in index]
+        self._body = sorted({r for c, p, _ in self.bones for r in (c, p)})
+        self._child = np.array([c for c, _, _ in self.bones], dtype=int)
+        self._parent = np.array([p for _, p, _ in self.bones], dtype=int)
+        self._bone_id = np.array([b for _, _, b in self.bones], dtype=int)
+        self._history = np.zeros((HISTORY, len(bone_ids)))
+        self._count = 0
+        self._scale: float | None = None
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.bones) and len(self._hips) == 2
+
+    def reset(self) -> None:
+        """Forget the person (lost, or someone else)."""
+        self._count = 0
+        self._scale = None
+
+    def lengths(self) -> np.ndarray:
+        """The current bone length estimates (metres), per bone id."""
+        filled = min(self._count, HISTORY)
+        return np.median(self._history[:filled], axis=0)
+
+    def __call__(
+        self, keypoints: np.ndarray, world: np.ndarray, size: tuple[int, int] | None = None
+    ) -> np.ndarray:
+        """Corrected world landmarks for one frame: keypoints (K, >=2) source pixels, world
+        (K, 3) metres, size (width, height) of the source image (None: weak perspective)."""
+        world = np.asarray(world, dtype=np.float64)
+        if not self.usable:
+            return world
+        image = np.asarray(keypoints, dtype=np.float64)[:, :2]
+        self._observe(world)
+        scale = self._fit_scale(image, world)
+        if scale is None:
+            return world
+        if size is None:
+            return self._solve_weak(image, world, scale)
+        return self._solve_rays(image, world, scale, size)
+
+    def _solve_weak(self, image: np.ndarray, world: np.ndarray, scale: float) -> np.ndarray:
+        lengths = self.lengths()
+        out = world.copy()
+        for child, parent, bone in self.bones:  # chain order: a parent is placed first
+            length = lengths[bone]
+            flat = (image[child] - image[parent]) / scale
+            dz_model = world[child, 2] - world[parent, 2]
+            depth2 = length * length - float(flat @ flat)
+            dz = np.copysign(np.sqrt(depth2) if depth2 > 0.0 else 0.0, dz_model)
+            trust = min(1.0, abs(dz_model) / (SIGN_BLEND * length)) if length > 0 else 0.0
+            dz = trust * dz + (1.0 - trust) * dz_model
+            self._place(out, world, child, parent, np.array([flat[0], flat[1], dz]), length)
+        return out
+
+    def _solve_rays(
+        self, image: np.ndarray, world: np.ndarray, scale: float, size: tuple[int, int]
+    ) -> np.ndarray:
+        """Perspective: each joint on its pixel's viewing ray, at its bone's length from its
+        parent; the camera has FOV_DEG across the image's longer side."""
+        focal = 0.5 * max(size) / np.tan(np.radians(FOV_DEG) / 2.0)
+        centre = np.array(size, dtype=np.float64) / 2.0
+        rays = np.column_stack([(image - centre) / focal, np.ones(len(image))])
+        hip_world = world[self._hips].mean(axis=0)
+        distance = focal / scale  # the hip centre's depth: pixels per metre at that depth
+        place = {}  # row -> camera-frame position (metres)
+        for row in {p for _, p, _ in self.bones}:  # roots and inner joints: the model's depth
+            place[row] = rays[row] * (distance + world[row, 2] - hip_world[2])
+        lengths = self.lengths()
+        out = world.copy()
+        for child, parent, bone in self.bones:
+            length = lengths[bone]
+            start = place[parent]
+            unit = rays[child] / np.linalg.norm(rays[child])
+            along = float(unit @ start)  # closest point of the ray to the parent
+            disc = along * along - float(start @ start) + length * length
+            dz_model = world[child, 2] - world[parent, 2]
+            trust = min(1.0, abs(dz_model) / (SIGN_BLEND * length)) if length > 0 else 0.0
+            reach = np.sqrt(disc) if disc > 0.0 else 0.0
+            place[child] = unit * (along + np.copysign(trust * reach, dz_model))
+            self._place(out, world, child, parent, place[child] - start, length)
+        return out
+
+    def _place(
+        self, out: np.ndarray, world: np.ndarray, child: int, parent: int, step: np.ndarray,
+        length: float,
+    ) -> None:  # fmt: skip
+        norm = np.linalg.norm(step)
+        if norm < 1e-9:
+            return
+        out[child] = out[parent] + step * (length / norm)
+        for row in self.follow.get(child, ()):  # hands, feet: moved with their joint
+            out[row] = world[row] + (out[child] - world[child])
+
+    def _observe(self, world: np.ndarray) -> None:
+        per_bone = np.linalg.norm(world[self._child] - world[self._parent], axis=1)
+        pooled = np.bincount(self._bone_id, per_bone) / np.bincount(self._bone_id)
+        self._history[self._count % HISTORY] = pooled
+        self._count += 1
+
+    def _fit_scale(self, image: np.ndarray, world: np.ndarray) -> float | None:
+        rows = self._body
+        img = image[rows] - image[self._hips].mean(axis=0)
+        flat = world[rows, :2] - world[self._hips, :2].mean(axis=0)
+        denom = float(np.sum(flat * flat))
+        if denom < 1e-9:
+            return self._scale
+        scale = float(np.sum(img * flat)) / denom
+        if scale <= 0.0:
+            return self._scale
+        self._scale = scale if self._scale is None else (
+            SCALE_ALPHA * scale + (1.0 - SCALE_ALPHA) * self._scale
+        )  # fmt: skip
+        return self._scale
