@@ -137,10 +137,13 @@ class BoneDepth:
             unit = rays[child] / np.linalg.norm(rays[child])
             along = float(unit @ start)  # closest point of the ray to the parent
             disc = along * along - float(start @ start) + length * length
-            dz_model = world[child, 2] - world[parent, 2]
-            trust = min(1.0, abs(dz_model) / (SIGN_BLEND * length)) if length > 0 else 0.0
             reach = np.sqrt(disc) if disc > 0.0 else 0.0
-            place[child] = unit * (along + np.copysign(trust * reach, dz_model))
+            # of the two points at the bone's length (nearer, farther), the one nearer the
+            # model's own guess for this joint: its depth sign, where it has one
+            guess = start + (world[child] - world[parent])
+            near, far = unit * (along - reach), unit * (along + reach)
+            pick_far = np.sum((far - guess) ** 2) < np.sum((near - guess) ** 2)
+            place[child] = far if pick_far else near
             self._place(out, world, child, parent, place[child] - start, length)
         return out
 
