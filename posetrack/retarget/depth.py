@@ -38,6 +38,12 @@ HISTORY = 90
 SCALE_ALPHA = 0.2
 # below this |dz| / L the model's depth sign is a guess (~14 deg from the image plane)
 SIGN_BLEND = 0.25
+# the solve's relative error in a bone's image length against its length (scale fit and length
+# estimate together): ~7% on the four-view clip
+LENGTH_ERR = 0.07
+# the model's depth error at a bone's end, in bone lengths (its world limbs are 12-20 deg off
+# in median on the four-view clip: sin 15 deg ~ 0.25)
+MODEL_ERR = 0.25
 # the camera's field of view across the image's longer side when it is not known: 60 deg is a
 # typical webcam's (and within 1 deg of the calibrated cameras of the four-view clip: 59.5)
 FOV_DEG = 60.0
@@ -143,7 +149,13 @@ class BoneDepth:
             guess = start + (world[child] - world[parent])
             near, far = unit * (along - reach), unit * (along + reach)
             pick_far = np.sum((far - guess) ** 2) < np.sum((near - guess) ** 2)
-            place[child] = far if pick_far else near
+            solved = along + reach if pick_far else along - reach
+            # fused with the model's depth along the ray, each by its uncertainty: the solve's
+            # grows as the bone nears the image plane (d reach = L dL / reach)
+            sigma_solved = LENGTH_ERR * length * length / max(reach, 1e-3 * length)
+            sigma_model = MODEL_ERR * length
+            weight = sigma_model**2 / (sigma_model**2 + sigma_solved**2)
+            place[child] = unit * (weight * solved + (1.0 - weight) * float(unit @ guess))
             self._place(out, world, child, parent, place[child] - start, length)
         return out
 
