@@ -3,20 +3,26 @@ each bone's length.
 
 The model's image keypoints are far more precise than its regressed depth. Per person this
 keeps each long bone's length (upper/lower arm, upper/lower leg: the median over the last
-frames of the world landmarks' lengths, left and right pooled, so one frame's depth error
-does not change a bone) and a scale from the world landmarks to the image (pixels per metre:
-the least-squares fit of the world landmarks' x, y to the image keypoints about the hip
-centre, low-passed). Then, from each limb's root (shoulder, hip: the model's) outwards, a
-bone's image-plane extent is its 2D keypoints' difference over that scale, and its depth
-extent is what the bone's length leaves: dz = sqrt(L^2 - dx^2 - dy^2), with the sign of the
-model's own depth difference (a bone the model sees nearly side-on, |dz| under a quarter of
-its length, blends toward the model's dz: its sign is a guess there). A bone that looks longer
-in the image than its length lies in the image plane. Hands and feet move with their wrist and
-ankle. Weak perspective: the person's depth extent is small against their distance.
+`HISTORY` frames of the world landmarks' lengths, left and right pooled, so one frame's depth
+error does not change a bone) and a scale from the world landmarks to the image (pixels per
+metre: the least-squares fit of the world landmarks' x, y to the image keypoints about the
+hip centre, low-passed), which with the camera's focal length (`FOV_DEG` across the longer
+side when unknown) places the hip centre's depth.
 
-`BoneDepth(names)(keypoints, world)` returns the corrected world landmarks (same axes: x
-right, y down, z away, metres, hip-centred); numpy over a dozen rows, a few tens of
-microseconds per frame (benchmarks/multiview_consistency.py measures it).
+Each frame, the limb roots and inner joints sit on their pixels' viewing rays at the model's
+depth; from each root outward, a joint is put on its own pixel's ray at its bone's length
+from its (already placed) parent: of the two such points, the one nearer the model's guess
+(parent + the model's bone), i.e. the model's depth sign. That depth is then fused with the
+model's own along the ray, each weighted by its uncertainty: the solve's grows as the bone
+nears the image plane (there a small length error moves the point far along the ray), the
+model's is a fixed fraction of the bone. Hands and feet move with their wrist and ankle; the
+torso and head stay the model's. Without the image size the weak-perspective form runs
+(dz = sqrt(L^2 - dx^2 - dy^2) with the model's sign). Measured on four calibrated views in
+docs/accuracy-3d.md.
+
+`BoneDepth(names)(keypoints, world, (width, height))` returns the corrected world landmarks
+(same axes: x right, y down, z away, metres, hip-centred); numpy over a dozen rows, ~0.15 ms
+per person per frame here (benchmarks/multiview_consistency.py measures it).
 """
 
 import numpy as np
@@ -36,7 +42,8 @@ HISTORY = 90
 # the scale (pixels per metre) low-pass: EMA weight 0.2 per frame (~5 frames time constant):
 # the person's distance changes slowly, single-frame fits jitter by a few percent
 SCALE_ALPHA = 0.2
-# below this |dz| / L the model's depth sign is a guess (~14 deg from the image plane)
+# weak perspective: below this |dz| / L the model's depth sign is a guess (~14 deg from the
+# image plane): blend toward the model's dz
 SIGN_BLEND = 0.25
 # the solve's relative error in a bone's image length against its length (scale fit and length
 # estimate together): ~7% on the four-view clip
