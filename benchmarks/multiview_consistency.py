@@ -23,7 +23,8 @@ swapped when its legs or arms match blazepose-heavy's labels better exchanged).
     .venv/bin/python benchmarks/multiview_consistency.py                 # full and heavy
     .venv/bin/python benchmarks/multiview_consistency.py --models blazepose-full --fresh
 
-Tracked streams are cached under ~/.cache/posetrack/bench/multiview (--fresh: track again).
+Tracked streams are cached under ~/.cache/posetrack/bench/multiview (--fresh: track again, as
+needed after a change to the code).
 """
 
 import argparse

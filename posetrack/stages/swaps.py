@@ -14,7 +14,11 @@ corrected frame that fitted well) with the cost of the pair exchanged (each join
 side's place), in torso lengths summed over shoulder, elbow, wrist (hip, knee, ankle). The
 labels are exchanged when that is clearly closer: under `RATIO` of the model's cost and by more
 than `MARGIN` torso lengths. A garbled frame (neither labelling within `FIT`) is passed on but
-never becomes the reference.
+never becomes the reference. Without a reference (the start, or none within `MAX_GAP_S`) the
+model's labels stand until two consecutive frames agree within `FIT`: the later one is the new
+reference (a single frame after a gap may itself be garbled); a reference corrects only once
+`MIN_STREAK` consecutive frames have fitted it, before that a clear disagreement restarts it
+from the model's labels.
 
 Ambiguous case: when neither labelling is clearly closer (limbs crossing or side by side in
 the image, no previous frame, a gap in tracking) the model's labels stand. A correction that
@@ -49,6 +53,9 @@ MAX_HOLD_S = 1.0
 # a previous pose older than this says little about where limbs are now (fast limbs move a
 # torso length in ~0.25 s): the model's labels stand
 MAX_GAP_S = 0.25
+# a correction needs a reference confirmed by this many consecutive fitting frames: one made
+# of two frames right after garbled ones may be the model's own mistake (Sports2D, frame 116)
+MIN_STREAK = 3
 # a frame whose best labelling is within this of the reference (torso lengths summed over the
 # six joints) updates the reference; worse (a garbled frame: the model mid-flip, limbs smeared
 # between sides) leaves the reference where it was. Normal motion between 30 fps frames is
@@ -120,13 +127,17 @@ class SwapGuard:
         hips, shoulders = pair_rows(names, ("hip",)), pair_rows(names, ("shoulder",))
         self._torso = (np.concatenate(shoulders), np.concatenate(hips))
         self._ref: dict[str, _Reference | None] = dict.fromkeys(PARTS)
+        self._prev: _Reference | None = None  # the last frame, whether it fitted or not
         self._since: dict[str, float | None] = dict.fromkeys(PARTS)
+        self._streak = dict.fromkeys(PARTS, 0)  # consecutive frames that fitted the reference
         self.corrected = dict.fromkeys(PARTS, 0)  # frames corrected so far, per pair
 
     def reset(self) -> None:
         """Forget the history (the person was lost, or the next frame is another picture)."""
         self._ref = dict.fromkeys(PARTS)
+        self._prev = None
         self._since = dict.fromkeys(PARTS)
+        self._streak = dict.fromkeys(PARTS, 0)
 
     def __call__(self, result: PoseResult) -> PoseResult:
         """`result` with its person's swapped limb pairs relabelled (itself when none)."""
@@ -151,25 +162,39 @@ class SwapGuard:
         for part, (_, fits) in decided.items():
             if fits:  # a frame that fits one labelling well is the next frames' reference
                 self._ref[part] = _Reference(result.time, corrected)
+        self._prev = _Reference(result.time, corrected)
         return result
 
     def _decide(self, part: str, time: float, xy: np.ndarray, scale: float) -> tuple[bool, bool]:
-        """(exchange `part`'s labels, this frame fits the chosen labelling well)."""
-        ref = self._ref[part]
-        if ref is None or time - ref.time > MAX_GAP_S:  # no reference: the model's labels
+        """(exchange `part`'s labels, this frame becomes the reference)."""
+        ref, prev = self._ref[part], self._prev
+        if ref is None or time - ref.time > MAX_GAP_S:
+            # no trusted reference: the model's labels; two consecutive frames that agree
+            # (a frame within FIT of the one before) make the next one
             self._since[part] = None
-            return False, True
+            self._streak[part] = 0
+            if prev is None or time - prev.time > MAX_GAP_S:
+                return False, False
+            keep, _ = swap_costs(xy, prev.xy, *self._core[part], scale)
+            self._streak[part] = 2 if keep < FIT else 0
+            return False, keep < FIT
         keep, swap = swap_costs(xy, ref.xy, *self._core[part], scale)
-        exchange_it = swap < RATIO * keep and keep - swap > MARGIN
+        wanted = swap < RATIO * keep and keep - swap > MARGIN
         since = self._since[part]
-        if exchange_it and since is not None and time - since > MAX_HOLD_S:
-            # held too long: the model's labels from here on, and they are the reference
+        held_too_long = since is not None and time - since > MAX_HOLD_S
+        if wanted and (self._streak[part] < MIN_STREAK or held_too_long):
+            # a young reference (it may be the model's own mistake) or a correction held too
+            # long: the model's labels, and this frame starts a new reference
             self._since[part] = None
+            self._streak[part] = 1
             return False, True
-        self._since[part] = (since if since is not None else time) if exchange_it else None
-        if exchange_it:
+        fits = (swap if wanted else keep) < FIT
+        if fits:
+            self._streak[part] += 1
+        self._since[part] = (since if since is not None else time) if wanted else None
+        if wanted:
             self.corrected[part] += 1
-        return exchange_it, min(keep, swap) < FIT
+        return wanted, fits
 
     def _scale(self, xy: np.ndarray) -> float:
         """The torso length in pixels (shoulder centre to hip centre)."""
