@@ -16,7 +16,8 @@ and once with the defaults (after). Per model and setting it prints:
   (b) the driven character's limb; median and p90. The reference 3D is blazepose-heavy's
   triangulation with no corrections (its reprojection error is the smallest, it has no swaps).
 
-and the cost of the bone-depth solve (retarget/depth.py) per person per frame on this CPU, and
+and the cost of the bone-depth solve (retarget/depth.py) and of the swap correction
+(stages/swaps.py) per person per frame on this CPU, and
 the swap count on the Sports2D clip (side views, no calibration: a frame of the model counts as
 swapped when its legs or arms match blazepose-heavy's labels better exchanged).
 
@@ -53,9 +54,11 @@ from multiview import (  # noqa: E402  (tests/ helpers: calibration, triangulati
     swap_runs,
 )
 
+from posetrack.components import PoseEstimate, PoseResult  # noqa: E402
 from posetrack.downloads.cache import cache_dir  # noqa: E402
 from posetrack.downloads.samples import sample_path  # noqa: E402
 from posetrack.retarget.depth import BoneDepth  # noqa: E402
+from posetrack.stages.swaps import SwapGuard  # noqa: E402
 
 VIEWS = tuple(f"pose2sim-single-cam0{i}.mp4" for i in (1, 2, 3, 4))
 SETTINGS = {"before": ("--no-fix-swaps", "--no-bone-depth"), "after": ()}
@@ -102,6 +105,19 @@ def depth_cost_ms(view: ViewTrack, size: tuple[int, int], repeats: int = 5) -> f
                 start = time.perf_counter()
                 depth(keypoints, world, size)
                 times.append((time.perf_counter() - start) * 1000.0)
+    return statistics.median(times)
+
+
+def swap_cost_ms(view: ViewTrack, fps: float, repeats: int = 5) -> float:
+    """Median ms of one SwapGuard call over the view's frames (repeated)."""
+    times = []
+    for _ in range(repeats):
+        guard = SwapGuard(view.names)
+        for i, (keypoints, world) in enumerate(zip(view.keypoints, view.world, strict=True)):
+            result = PoseResult(i, i / fps, view.names, [PoseEstimate(keypoints, 1.0, world)])
+            start = time.perf_counter()
+            guard(result)
+            times.append((time.perf_counter() - start) * 1000.0)
     return statistics.median(times)
 
 
@@ -159,6 +175,9 @@ def main() -> int:
         f"\nbone-depth solve: {depth_cost_ms(view, size):.3f} ms per person per frame "
         "(median, blazepose-full's stream of cam01)"
     )
+    before = views_of("blazepose-full", "before", args.fresh)[1]
+    print(f"swap correction: {swap_cost_ms(before, view.header['fps']):.3f} ms per person per "
+          "frame (median, blazepose-full's uncorrected stream of cam02)")  # fmt: skip
     for model in args.models:
         if model != "blazepose-heavy":
             print(
