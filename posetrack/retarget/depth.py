@@ -2,9 +2,11 @@
 each bone's length.
 
 The model's image keypoints are far more precise than its regressed depth. Per person this
-keeps each long bone's length (upper/lower arm, upper/lower leg: the median over the last
-`HISTORY` frames of the world landmarks' lengths, left and right pooled, so one frame's depth
-error does not change a bone) and a scale from the world landmarks to the image (pixels per
+keeps each long bone's length (upper/lower arm, upper/lower leg, left and right pooled: the
+median over the last `HISTORY` frames of the world landmarks' lengths, so one frame's depth
+error does not change a bone, raised to the `FLAT_PCT` percentile of its image length over the
+scale: a bone is at least as long as it looks, and the world landmarks' arms are ~12% short on
+the four-view clip) and a scale from the world landmarks to the image (pixels per
 metre: the least-squares fit of the world landmarks' x, y to the image keypoints about the
 hip centre, low-passed), which with the camera's focal length (`FOV_DEG` across the longer
 side when unknown) places the hip centre's depth.
@@ -46,11 +48,15 @@ SCALE_ALPHA = 0.2
 # image plane): blend toward the model's dz
 SIGN_BLEND = 0.25
 # the solve's relative error in a bone's image length against its length (scale fit and length
-# estimate together): ~7% on the four-view clip
-LENGTH_ERR = 0.07
+# estimate together); 0.12 balanced median and p90 limb error on the four-view clip (0.07:
+# median 0.6 deg better, p90 1.7 deg worse)
+LENGTH_ERR = 0.12
 # the model's depth error at a bone's end, in bone lengths (its world limbs are 12-20 deg off
 # in median on the four-view clip: sin 15 deg ~ 0.25)
 MODEL_ERR = 0.25
+# a bone is at least as long as it ever looks in the image: this percentile of its image
+# length over the history (over the scale) bounds the world landmarks' length from below
+FLAT_PCT = 90.0
 # the camera's field of view across the image's longer side when it is not known: 60 deg is a
 # typical webcam's (and within 1 deg of the calibrated cameras of the four-view clip: 59.5)
 FOV_DEG = 60.0
@@ -81,6 +87,7 @@ class BoneDepth:
         self._parent = np.array([p for _, p, _ in self.bones], dtype=int)
         self._bone_id = np.array([b for _, _, b in self.bones], dtype=int)
         self._history = np.zeros((HISTORY, len(bone_ids)))
+        self._flat = np.zeros((HISTORY, len(bone_ids)))
         self._count = 0
         self._scale: float | None = None
 
@@ -96,7 +103,9 @@ class BoneDepth:
     def lengths(self) -> np.ndarray:
         """The current bone length estimates (metres), per bone id."""
         filled = min(self._count, HISTORY)
-        return np.median(self._history[:filled], axis=0)
+        world = np.median(self._history[:filled], axis=0)
+        flat = np.percentile(self._flat[:filled], FLAT_PCT, axis=0)
+        return np.maximum(world, flat)
 
     def __call__(
         self, keypoints: np.ndarray, world: np.ndarray, size: tuple[int, int] | None = None
@@ -107,10 +116,10 @@ class BoneDepth:
         if not self.usable:
             return world
         image = np.asarray(keypoints, dtype=np.float64)[:, :2]
-        self._observe(world)
         scale = self._fit_scale(image, world)
         if scale is None:
             return world
+        self._observe(world, image, scale)
         if size is None:
             return self._solve_weak(image, world, scale)
         return self._solve_rays(image, world, scale, size)
@@ -177,10 +186,12 @@ class BoneDepth:
         for row in self.follow.get(child, ()):  # hands, feet: moved with their joint
             out[row] = world[row] + (out[child] - world[child])
 
-    def _observe(self, world: np.ndarray) -> None:
+    def _observe(self, world: np.ndarray, image: np.ndarray, scale: float) -> None:
         per_bone = np.linalg.norm(world[self._child] - world[self._parent], axis=1)
-        pooled = np.bincount(self._bone_id, per_bone) / np.bincount(self._bone_id)
-        self._history[self._count % HISTORY] = pooled
+        counts = np.bincount(self._bone_id)
+        self._history[self._count % HISTORY] = np.bincount(self._bone_id, per_bone) / counts
+        flat = np.linalg.norm(image[self._child] - image[self._parent], axis=1) / scale
+        self._flat[self._count % HISTORY] = np.bincount(self._bone_id, flat) / counts
         self._count += 1
 
     def _fit_scale(self, image: np.ndarray, world: np.ndarray) -> float | None:
