@@ -43,7 +43,7 @@ PARTS: dict[str, tuple[str, ...]] = {
 _CORE = {"arms": ("shoulder", "elbow", "wrist"), "legs": ("hip", "knee", "ankle")}
 # exchanged must cost under half of the model's labels: a clear preference, not noise
 RATIO = 0.5
-# ... and by over 0.15 torso lengths summed over three joints (~5 cm each on an adult): above
+# ... and by over 0.15 torso lengths summed over the pair's six joints (~2.5 cm each): above
 # the frame-to-frame jitter of a joint (< 0.02 torso lengths at 30-60 fps), below a real swap
 # (one limb jumping onto the other: typically 0.5-2 torso lengths)
 MARGIN = 0.15
