@@ -10,10 +10,9 @@ import numpy as np
 from multiview import (  # tests/ is on sys.path under pytest
     BODY,
     body_3d,
-    calibration,
-    character_views,
     limb_angles,
 )
+from multiview_tracks import calibration, character_views  # tests/ is on sys.path
 
 from posetrack.retarget.depth import FOV_DEG, BoneDepth
 

@@ -8,11 +8,10 @@ view's arms and legs for a run of frames inside the first 70; the correction mus
 import numpy as np
 from multiview import (  # tests/ is on sys.path under pytest
     body_3d,
-    calibration,
     count_swaps,
     reprojection_errors,
-    tracked_views,
 )
+from multiview_tracks import calibration, tracked_views  # tests/ is on sys.path
 
 from posetrack.components import PoseEstimate, PoseResult
 from posetrack.stages.swaps import PARTS, SwapGuard, exchange, pair_rows
