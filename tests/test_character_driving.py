@@ -43,9 +43,11 @@ def _track(source: Path, out: Path, *extra: str) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def character_stream(sports2d_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> list:
-    """The clip's JSONL with the mannequin driven (mirrored, smoothing on), once a session."""
+    """The clip's JSONL with the mannequin driven (mirrored, smoothing on), once a session,
+    from the world landmarks as they are (--no-bone-depth: the copy is what is checked here;
+    tests/test_depth_from_bones.py checks the bone-depth limbs against calibrated 3D)."""
     return _track(sports2d_clip, tmp_path_factory.mktemp("char") / "clip.jsonl",
-                  "--character", "mannequin")  # fmt: skip
+                  "--character", "mannequin", "--no-bone-depth")  # fmt: skip
 
 
 def _limb_errors(lines: list[dict[str, Any]]) -> dict[str, list[float]]:
@@ -68,7 +70,8 @@ def test_character_limbs_follow_the_tracked_limbs(character_stream: list) -> Non
 
 def test_unmirrored_character_follows_too(sports2d_clip: Path, tmp_path: Path) -> None:
     lines = _track(sports2d_clip, tmp_path / "nm.jsonl", "--character", "mannequin",
-                   "--no-mirror", "--max-frames", "60", "--no-smooth")  # fmt: skip
+                   "--no-mirror", "--max-frames", "60", "--no-smooth",
+                   "--no-bone-depth")  # fmt: skip
     assert lines[0]["character"]["mirror"] is False and lines[0]["smoothing"] is False
     for limb, values in _limb_errors(lines).items():
         if values:

@@ -161,7 +161,8 @@ def test_user_character_limbs_follow_the_tracked_limbs(
     kind: str, figure_files: dict[str, Path], sports2d_clip: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / f"{kind}.jsonl"
-    done = _track(sports2d_clip, out, "--character", str(figure_files[kind]))
+    # the world landmarks as they are: the copy onto the rig is what is checked here
+    done = _track(sports2d_clip, out, "--character", str(figure_files[kind]), "--no-bone-depth")
     assert done.returncode == 0, done.stderr[-3000:]
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert lines[0]["character"] == {"name": "figure", "file": str(figure_files[kind]),

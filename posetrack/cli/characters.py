@@ -61,16 +61,22 @@ class DrivenCharacter:
         mirror: bool,
         rig: str | None = None,
         base_dir: Path | None = None,
+        bone_depth: bool = True,
     ) -> None:
 
         self.mirror = mirror
+        self.bone_depth = bone_depth
         self.actor, self.skeleton = load_character(name, rig, base_dir)
         self.info: dict[str, Any] = {"name": name, "mirror": mirror}
         if name not in BUILTIN_CHARACTERS:  # a user's file: which rig preset drives it
             self.info = {"name": self.actor.get_name(), "file": name,
                          "preset": self.skeleton.preset, "mirror": mirror}  # fmt: skip
         binding = CharacterBinding(
-            tracker, RetargetConfig(mirror=mirror), self.actor, self.skeleton, response_s=0.0
+            tracker,
+            RetargetConfig(mirror=mirror, bone_depth=bone_depth),
+            self.actor,
+            self.skeleton,
+            response_s=0.0,
         )
         self.entity = esper.create_entity(binding)
         self._stages = [RetargetSystem(), AnimateSystem(clock=lambda: 0.0)]
@@ -110,13 +116,17 @@ class PoseOutputs:
         character: str | None = None,
         mirror: bool = True,
         rig: str | None = None,
+        bone_depth: bool = True,
     ) -> None:
-        """`character`: "mannequin" or a model file; `rig`: a rig preset name (None: detect)."""
+        """`character`: "mannequin" or a model file; `rig`: a rig preset name (None: detect);
+        `bone_depth`: the character's limbs from 2D + bone lengths (retarget/depth.py)."""
         self.tracker = tracker
         self.filter_config = FilterConfig() if smooth else FilterConfig(mode="none")
         self._filter = FilterSystem(self.filter_config)
         self.character = (
-            None if character is None else DrivenCharacter(character, tracker, mirror, rig)
+            None
+            if character is None
+            else DrivenCharacter(character, tracker, mirror, rig, bone_depth=bone_depth)
         )
         self.recorder: MotionRecorder | None = None  # --bvh / --gltf: start_recording()
 
@@ -140,6 +150,14 @@ class PoseOutputs:
         if self.character is not None:
             fields["character"] = self.character.info
         return fields
+
+    @property
+    def corrections(self) -> dict[str, Any]:
+        """What the character stages correct (the header's "corrections", with the tracker's):
+        "bone_depth" when a character is driven."""
+        if self.character is None:
+            return {}
+        return {"bone_depth": self.character.bone_depth}
 
     def write(self, writer: CharacterPoseWriter, result: PoseResult) -> PoseResult:
         """Filter (and drive the character with) the newest result, write it, return it."""

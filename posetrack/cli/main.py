@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--no-smooth", action="store_true",
                        help=f"turn off the {help_of('smoothing')}: every frame is the "
                        "model's raw answer")  # fmt: skip
+    track.add_argument("--no-fix-swaps", action="store_true",
+                       help="turn off the left/right swap correction (stages/swaps.py): the "
+                       "model's labels as they come")  # fmt: skip
     track.add_argument("--character", metavar="NAME",
                        help="drive this character (mannequin, or a .gltf/.glb/.bam/.egg file) "
                        "with each pose and add its joint positions to the pose as "
@@ -60,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="stream the character (--character, else the mannequin) live over "
                        "the VMC protocol (OSC/UDP) to a receiver such as VSeeFace or Unity "
                        "(EVMC4U), e.g. 127.0.0.1:39539")  # fmt: skip
+    track.add_argument("--no-bone-depth", action="store_true",
+                       help="drive the character's limbs straight from the world landmarks "
+                       "(default: directions from the 2D keypoints, depth from bone "
+                       "lengths)")  # fmt: skip
     track.add_argument("--max-frames", type=_positive, metavar="N", help="stop after N frames")
     track.add_argument("--sequence", action="store_true",
                        help="a folder's images are a video's frames, in name order (default: "

@@ -30,6 +30,7 @@ def run_track(args: argparse.Namespace) -> int:
         preprocess=args.preprocess,
         decode=args.decode,
         smoothing=not args.no_smooth,
+        fix_swaps=not getattr(args, "no_fix_swaps", False),
         max_poses=_max_poses(args),
     )
     source = resolve_source(config.source)
@@ -60,6 +61,7 @@ def run_track(args: argparse.Namespace) -> int:
                 character=character,
                 mirror=not getattr(args, "no_mirror", False),
                 rig=args.rig,
+                bone_depth=not getattr(args, "no_bone_depth", False),
             )
             stack.callback(after.close)
             stream = None
@@ -132,6 +134,7 @@ def _track_loop(
         height=height,
         fps=source.fps,
         backends=tracker.backends,
+        corrections={"swaps": tracker.config.fix_swaps, **after.corrections},
         **after.header,  # "smoothing": what the filter runs; "character" when one is driven
     )
     total = (

@@ -39,6 +39,9 @@ class TrackingConfig:
         "auto", "heatmap decode: compute shader (gpu) or numpy (cpu); auto: by the GL renderer"
     )
     smoothing: bool = setting(True, "One Euro filter on the tracked pose before characters read it")
+    fix_swaps: bool = setting(
+        True, "relabel a limb pair the model swapped left/right, by continuity with past frames"
+    )
     max_poses: int = setting(
         1, "people reported per frame by multi-person models (PoseNet, MoveNet MultiPose)", ge=1
     )

@@ -56,6 +56,8 @@ class RetargetConfig:
 
     mirror: bool = True  # webcam default: the avatar moves like the user's mirror image
     joint_limits: bool = True  # elbow/knee hinge range (3D solves only)
+    # limb directions from the 2D keypoints, depth from bone lengths (retarget/depth.py)
+    bone_depth: bool = True
     root_motion: bool = False  # move the root with the person's hip centre in the image
     root_motion_scale: float = 1.0  # extra gain on top of the character/person size ratio
     spine_share: float = 0.5  # fraction of the hips -> chest rotation taken by the spine

@@ -25,6 +25,7 @@ from posetrack.components import (
 from posetrack.components.character import FilterConfig, FilteredPose
 from posetrack.stages.guard import NonFiniteOutputError, check_finite_outputs, finite_poses
 from posetrack.stages.identity import IdentityState, assign_players
+from posetrack.stages.swaps import SwapGuard
 from posetrack.systems.decode import DecodeSystem
 from posetrack.systems.detect import DetectSystem
 from posetrack.systems.filter import FilterSystem
@@ -74,6 +75,8 @@ class FramePipeline:
         self.identity: IdentityState | None = None  # several people: player slots kept
         # what the filter runs; the host's thread may swap it (a plain attribute: atomic)
         self.filter_config: FilterConfig | None = None
+        # left/right swap correction after decode, before the filter (None: off)
+        self.swaps: SwapGuard | None = None
 
     def run(self, frame: CameraFrame) -> FrameOutcome:
         out = FrameOutcome(frame, self.detect.nobody(frame))
@@ -81,6 +84,8 @@ class FramePipeline:
             self.state.next_roi = None
             if self.identity is not None:
                 self.identity = IdentityState(self.identity.slots)
+            if self.swaps is not None:
+                self.swaps.reset()
         stage = "detect"
         try:
             # the ROI: tracked from the last landmarks, else the detector's; none: nobody
@@ -98,6 +103,8 @@ class FramePipeline:
             out.failure = (stage, error)
             out.result = self.detect.nobody(frame)
             self.state.next_roi = None  # landmarks we no longer trust: detect afresh
+            if self.swaps is not None:
+                self.swaps.reset()
         if self.filter is not None and self.filter_config is not None:
             config = self.filter_config
             if self.stills:  # nothing to smooth across: another picture
@@ -118,7 +125,7 @@ class FramePipeline:
             raise NonFiniteOutputError("decoding gave NaN or inf keypoints")
         if self.identity is not None:  # who is who: poses in player order
             result = assign_players(self.identity, result)
-        return result
+        return result if self.swaps is None else self.swaps(result)
 
     def _timed(self, out: FrameOutcome, stage: str, step):  # noqa: ANN001, ANN202
         counter = self.counters.get(stage)

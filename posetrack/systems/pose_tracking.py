@@ -28,6 +28,7 @@ from posetrack.stages.identity import IdentityState
 from posetrack.stages.live import LiveWorker
 from posetrack.stages.pipeline import FramePipeline
 from posetrack.stages.sources import FrameSource, open_source
+from posetrack.stages.swaps import SwapGuard
 from posetrack.systems.animate import AnimateSystem
 from posetrack.systems.capture import CaptureSystem
 from posetrack.systems.decode import DecodeSystem
@@ -178,6 +179,8 @@ class PoseTrackingSystem(Recording, esper.Processor):
         slots = getattr(self.model, "max_poses", 1)
         if slots >= 2:  # several people: each keeps a player slot (stages/identity.py)
             self._pipeline.identity = IdentityState(slots)
+        if self.config.fix_swaps:  # left/right swap correction (stages/swaps.py)
+            self._pipeline.swaps = SwapGuard(self.keypoint_names)
         self._guard = TrackingGuard(self.entity, self.keypoint_names, self.source)
         return live
 

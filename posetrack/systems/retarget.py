@@ -5,9 +5,11 @@ from dataclasses import dataclass
 import esper
 import numpy as np
 
+from posetrack.components import CameraFrame
 from posetrack.components.character import CharacterBinding, FilteredPose, JointTargets
 from posetrack.errors import PosetrackError
 from posetrack.retarget import RestPose, Retargeter, RetargetResult, quat
+from posetrack.retarget.depth import BoneDepth
 from posetrack.retarget.sprite import SpriteSolver
 
 
@@ -18,11 +20,15 @@ class RetargetSystem(esper.Processor):
     tracker entity). Writes JointTargets on the character entity: for an actor, rotations
     relative to each joint's own rig parent (3D solve from the world landmarks, 2D from the
     image keypoints when the model has none); for a sprite, image-plane angles. A frame with
-    nobody in view lets every bone hold, then relax to rest (the solver's gating).
+    nobody in view lets every bone hold, then relax to rest (the solver's gating). With
+    RetargetConfig.bone_depth the world landmarks' limbs are first re-solved from the 2D
+    keypoints and bone lengths (retarget/depth.py; the source size from the tracker's
+    CameraFrame).
     """
 
     def __init__(self) -> None:
         self._solvers: dict[int, Retargeter | SpriteSolver] = {}
+        self._depth: dict[int, BoneDepth] = {}
         self._rig_parents: dict[int, RigParents] = {}
 
     def process(self) -> None:
@@ -44,10 +50,16 @@ class RetargetSystem(esper.Processor):
             else:
                 if pose is None:
                     result = solver.lost()
+                    self._depth.pop(ent, None)  # whoever comes next has their own bones
                 else:
                     keypoints = np.asarray(pose.keypoints)
+                    world = pose.world
+                    if binding.config.bone_depth and world is not None:
+                        world = self._bone_depth(ent, binding, filtered)(
+                            keypoints, world, _source_size(binding.tracker)
+                        )
                     result = solver.solve(
-                        filtered.keypoint_names, keypoints[:, 2], pose.world, keypoints[:, :2]
+                        filtered.keypoint_names, keypoints[:, 2], world, keypoints[:, :2]
                     )
                 parents = self._rig_parents.get(ent)
                 if parents is None or parents.bones != tuple(result.world_quats):
@@ -64,6 +76,21 @@ class RetargetSystem(esper.Processor):
         for ent in [e for e in self._solvers if not esper.entity_exists(e)]:
             del self._solvers[ent]
             self._rig_parents.pop(ent, None)
+            self._depth.pop(ent, None)
+
+    def _bone_depth(self, ent: int, binding: CharacterBinding, filtered: FilteredPose):  # noqa: ANN202
+        depth = self._depth.get(ent)
+        if depth is None or depth.names != tuple(filtered.keypoint_names):
+            depth = self._depth[ent] = BoneDepth(tuple(filtered.keypoint_names))
+        return depth
+
+
+def _source_size(tracker: int) -> tuple[int, int] | None:
+    """(width, height) of the tracker's source frames, None when unknown."""
+    frame = esper.try_component(tracker, CameraFrame)
+    if frame is None:
+        return None
+    return int(frame.pixels.shape[1]), int(frame.pixels.shape[0])
 
 
 def _make_solver(binding: CharacterBinding) -> Retargeter | SpriteSolver:
