@@ -68,6 +68,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="NAME=ARGS: `posetrack track` options to compare (repeatable; "
                         "default: blazepose-full and blazepose-heavy)")  # fmt: skip
     parser.add_argument(
+        "--faceless", action="store_true", help="leave the face off the mannequin (nose and hair)"
+    )
+    parser.add_argument(
         "--keep", type=Path, help="render into this folder and keep the frames, truth and streams"
     )
     args = parser.parse_args(argv)
@@ -78,13 +81,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def render_all(names: list[str], frames: int, work: Path) -> dict[str, list]:
+def render_all(names: list[str], frames: int, work: Path, face: bool) -> dict[str, list]:
     """Every camera's sequence, rendered once (the variants all track the same pictures)."""
     load_prc_file_data("synthetic-loop", HEADLESS_PRC)
     from direct.showbase.ShowBase import ShowBase
 
     base = ShowBase(windowType="offscreen")
-    scene = SyntheticScene(base)
+    scene = SyntheticScene(base, face=face)
     try:
         return {name: render_sequence(scene, CAMERAS[name], frames, work / name) for name in names}
     finally:
@@ -107,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="synthetic-loop-") as temp:
         work = args.keep or Path(temp)
         start = time.perf_counter()
-        truths = render_all(cameras, args.frames, work)
+        truths = render_all(cameras, args.frames, work, not args.faceless)
         seconds = time.perf_counter() - start
         print(f"rendered {args.frames} frames x {len(cameras)} cameras in {seconds:.0f} s "
               f"({args.frames / FPS:.1f} s of motion)")  # fmt: skip

@@ -116,7 +116,9 @@ def _plaster(rng: np.random.Generator, colour: tuple[float, float, float]) -> np
 class SyntheticScene:
     """A room, lights, the controllable mannequin, an offscreen camera; see the module doc."""
 
-    def __init__(self, base: object, size: tuple[int, int] = SIZE, seed: int = 0) -> None:
+    def __init__(
+        self, base: object, size: tuple[int, int] = SIZE, seed: int = 0, face: bool = True
+    ) -> None:
         self.base, self.size = base, size
         self.rng = np.random.default_rng(seed)
         self.root = NodePath("synthetic-scene")
@@ -148,6 +150,8 @@ class SyntheticScene:
         }
         self._rest_rot = self._rest_rotations()
         self.face = self._face()
+        if not face:  # the bare mannequin: a nose and hair only (docs/synthetic-loop.md)
+            self.face.hide()
 
     # -- the set ---------------------------------------------------------------------------
     def _card(self, name: str, frame: tuple[float, float, float, float], texture: Texture,
