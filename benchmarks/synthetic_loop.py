@@ -7,7 +7,8 @@ sensor noise); `posetrack track` tracks each sequence as a user runs it, once pe
 driving a second mannequin with the pose. Printed per variant, camera and metric (the world
 landmarks, the driven character): frames with a pose, the median and 90th percentile of the
 angle between tracked and true limb directions (upper/lower arm and leg, both sides), and
-left/right swaps per minute (tests/synthetic_compare.py says how a swap is counted).
+left/right swaps per minute (tests/synthetic_compare.py says how a swap is counted). The
+"world, body turn removed" rows take out the whole body's orientation error frame by frame.
 
     EGL_PLATFORM=surfaceless .venv/bin/python benchmarks/synthetic_loop.py --frames 240
     ... --variant "heavy=--model blazepose-heavy" --variant "heavy-raw=--model blazepose-heavy
@@ -32,14 +33,20 @@ sys.path.insert(0, str(ROOT / "tests"))  # the scene, motion and comparison help
 
 import numpy as np  # noqa: E402
 from panda3d.core import load_prc_file_data  # noqa: E402
-from synthetic_compare import LoopResult, compare, render_sequence, track  # noqa: E402
+from synthetic_compare import (  # noqa: E402
+    LIMBS,
+    METRICS,
+    LoopResult,
+    compare,
+    render_sequence,
+    track,
+)
 from synthetic_scene import CAMERAS, FPS, SyntheticScene  # noqa: E402
 
 from posetrack.stages.gpu_context import HEADLESS_PRC  # noqa: E402
 
 DEFAULT_VARIANTS = ("blazepose-full=--model blazepose-full",
                     "blazepose-heavy=--model blazepose-heavy")  # fmt: skip
-METRICS = ("world", "character")
 
 
 def _variant(text: str) -> tuple[str, list[str]]:
@@ -67,6 +74,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--variant", type=_variant, action="append",
                         help="NAME=ARGS: `posetrack track` options to compare (repeatable; "
                         "default: blazepose-full and blazepose-heavy)")  # fmt: skip
+    parser.add_argument("--limbs", action="store_true", help="also print the median per limb")
     parser.add_argument(
         "--faceless", action="store_true", help="leave the face off the mannequin (nose and hair)"
     )
@@ -116,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
               f"({args.frames / FPS:.1f} s of motion)")  # fmt: skip
         print("\n| variant | camera | metric | frames with a pose | median deg | p90 deg | "
               "swaps/min |\n|---|---|---|---|---|---|---|")  # fmt: skip
+        limbs = []  # (variant, camera, metric, result) for the per-limb table
         for name, extra in args.variant:
             pooled = {m: LoopResult(0, 0) for m in METRICS}
             for camera in cameras:
@@ -124,10 +133,26 @@ def main(argv: list[str] | None = None) -> int:
                     result = compare(lines, truths[camera], metric)
                     print(row(name, camera, metric, result), flush=True)
                     _pool(pooled[metric], result)
+                    limbs.append((name, camera, metric, result))
             if len(cameras) > 1:
                 for metric in METRICS:
                     print(row(name, "all", metric, pooled[metric]), flush=True)
+        if args.limbs:
+            print_limbs(limbs)
     return 0
+
+
+def print_limbs(results: list[tuple[str, str, str, LoopResult]]) -> None:
+    """Median degrees per limb (both sides together)."""
+    print(f"\n| variant | camera | metric | {' | '.join(LIMBS)} |\n|---|---|---|"
+          + "---|" * len(LIMBS))  # fmt: skip
+    for name, camera, metric, result in results:
+        cells = []
+        for limb in LIMBS:
+            values = [e for key, errs in result.errors.items() if key.startswith(limb)
+                      for e in errs]  # fmt: skip
+            cells.append(f"{np.median(values):.1f}" if values else "-")
+        print(f"| {name} | {camera} | {metric} | {' | '.join(cells)} |")
 
 
 def _pool(total: LoopResult, part: LoopResult) -> None:

@@ -6,6 +6,9 @@ the known 3D limb direction (synthetic_scene.Truth, camera axes) and
 - "world": the tracked world landmarks (BlazePose's own 3D), and
 - "character": the joints of a second mannequin driven by the tracked pose (the stream's
   `character` positions, same axes).
+- "world, body turn removed": the world landmarks after the rotation that best fits all twelve
+  limb keypoints to the truth (Kabsch) on that frame: what is left is the limbs' own error,
+  not the body's orientation as a whole.
 Left/right: a limb group (arms: shoulder, elbow, wrist; legs: hip, knee, ankle) counts as
 swapped on a frame when its hip-centred 3D points sit closer to the other side's truth than to
 their own by more than SWAP_MARGIN_M on average; a swap is the start of a run of such frames.
@@ -30,6 +33,8 @@ GROUPS = {"arms": ("shoulder", "elbow", "wrist"), "legs": ("hip", "knee", "ankle
 # above the landmarks' own scatter (a few cm), well below the gap between two legs in a stride
 SWAP_MARGIN_M = 0.05
 CLI_TIMEOUT_S = 900  # guards against a hang only
+ALIGNED = "world, body turn removed"
+METRICS = ("world", ALIGNED, "character")
 
 
 def render_sequence(
@@ -70,11 +75,11 @@ def _angle(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _points(line: dict, names: list[str], metric: str) -> dict[str, np.ndarray] | None:
-    """Keypoint -> 3D point of the frame's first pose for `metric` (world / character)."""
+    """Keypoint -> 3D point of the frame's first pose for `metric` (METRICS)."""
     if not line["poses"]:
         return None
     pose = line["poses"][0]
-    if metric == "world":
+    if metric in ("world", ALIGNED):
         if pose.get("world") is None:
             return None
         return {n: np.array(p, dtype=np.float64) for n, p in zip(names, pose["world"], strict=True)}
@@ -118,6 +123,8 @@ def compare(lines: list[dict], truths: list[Truth], metric: str) -> LoopResult:
         if points is None:
             continue
         truth = {k: np.array(v) for k, v in truths[line["frame"]].camera.items()}
+        if metric == ALIGNED:
+            points = _aligned(points, truth)
         for side in ("left", "right"):
             for limb, (a, b) in LIMBS.items():
                 got = points[f"{side}_{b}"] - points[f"{side}_{a}"]
@@ -125,6 +132,18 @@ def compare(lines: list[dict], truths: list[Truth], metric: str) -> LoopResult:
                 result.errors.setdefault(f"{limb}_{side}", []).append(_angle(got, want))
         result_swaps(result, points, truth)
     return result
+
+
+def _aligned(points: dict, truth: dict) -> dict[str, np.ndarray]:
+    """`points` turned by the rotation that best maps the limb keypoints onto the truth."""
+    names = list(truth)
+    p = np.array([points[n] for n in names])
+    q = np.array([truth[n] for n in names])
+    pc, qc = p.mean(axis=0), q.mean(axis=0)
+    u, _, vt = np.linalg.svd((p - pc).T @ (q - qc))
+    d = np.sign(np.linalg.det(u @ vt))  # a rotation, never a reflection
+    turn = u @ np.diag([1.0, 1.0, d]) @ vt  # row vectors: p @ turn ~ q
+    return {**points, **{n: (points[n] - pc) @ turn + pc for n in names}}
 
 
 def result_swaps(result: LoopResult, points: dict, truth: dict) -> None:
