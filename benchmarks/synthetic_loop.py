@@ -31,6 +31,7 @@ os.environ.setdefault("EGL_PLATFORM", "surfaceless")  # before panda3d loads lib
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the scene, motion and comparison helpers
 
+import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from panda3d.core import load_prc_file_data  # noqa: E402
 from synthetic_compare import (  # noqa: E402
@@ -45,6 +46,9 @@ from synthetic_scene import CAMERAS, FPS, SyntheticScene  # noqa: E402
 
 from posetrack.stages.gpu_context import HEADLESS_PRC  # noqa: E402
 
+# the sheet's moments: walking, left arm up, turning, profile with the right arm up, back, front
+SHEET_TIMES = (0.3, 1.5, 2.9, 3.8, 5.2, 7.0)
+SHEET_TILE = (320, 180)  # a quarter of 1280x720: six across make a 1920 px wide sheet
 DEFAULT_VARIANTS = ("blazepose-full=--model blazepose-full",
                     "blazepose-heavy=--model blazepose-heavy")  # fmt: skip
 
@@ -75,6 +79,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="NAME=ARGS: `posetrack track` options to compare (repeatable; "
                         "default: blazepose-full and blazepose-heavy)")  # fmt: skip
     parser.add_argument("--limbs", action="store_true", help="also print the median per limb")
+    parser.add_argument("--render-only", action="store_true", help="render (--keep, --sheet) only")
+    parser.add_argument("--sheet", type=Path, metavar="IMAGE",
+                        help="also write a contact sheet: SHEET_TIMES of each camera")  # fmt: skip
     parser.add_argument(
         "--faceless", action="store_true", help="leave the face off the mannequin (nose and hair)"
     )
@@ -122,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         seconds = time.perf_counter() - start
         print(f"rendered {args.frames} frames x {len(cameras)} cameras in {seconds:.0f} s "
               f"({args.frames / FPS:.1f} s of motion)")  # fmt: skip
+        if args.sheet:
+            contact_sheet(work, cameras, args.frames, args.sheet)
+        if args.render_only:
+            return 0
         print("\n| variant | camera | metric | frames with a pose | median deg | p90 deg | "
               "swaps/min |\n|---|---|---|---|---|---|---|")  # fmt: skip
         limbs = []  # (variant, camera, metric, result) for the per-limb table
@@ -140,6 +151,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.limbs:
             print_limbs(limbs)
     return 0
+
+
+def contact_sheet(work: Path, cameras: list[str], frames: int, out: Path) -> None:
+    """One row per camera: the rendered frames at SHEET_TIMES (those within `frames`)."""
+    indices = [round(t * FPS) for t in SHEET_TIMES if round(t * FPS) < frames]
+    rows = [
+        np.hstack([cv2.resize(cv2.imread(str(work / c / f"frame{i:04d}.png")), SHEET_TILE,
+                              interpolation=cv2.INTER_AREA) for i in indices])
+        for c in cameras
+    ]  # fmt: skip
+    cv2.imwrite(str(out), np.vstack(rows), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    print(f"wrote {out}")
 
 
 def print_limbs(results: list[tuple[str, str, str, LoopResult]]) -> None:
