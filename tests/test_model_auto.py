@@ -147,3 +147,16 @@ def test_the_hud_names_the_model_that_runs_and_its_budget() -> None:
     line = perf_lines(HudData(fps=30.0, model=choice.label()))[0]
     assert line.endswith("model blazepose-heavy (auto 21/25 ms)"), line
     assert perf_lines(HudData(model=ModelChoice("posenet").label()))[0].endswith(" model posenet")
+
+
+def test_models_list_says_what_auto_picks_here(own_cache: Path) -> None:
+    def models_list() -> str:
+        command = [sys.executable, "-m", "posetrack", "models", "list"]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=CLI_TIMEOUT_S)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stderr
+
+    assert "auto: not measured on this machine yet" in models_list()
+    measured, _ = timings("auto", measure_with=lambda names, device: auto.measure(names, device, 8))
+    picked = choose(measured, budget_ms(30.0))
+    assert f"auto: {picked} for a 30 fps camera here" in models_list()

@@ -207,6 +207,23 @@ def timings(
     return measured, False
 
 
+def stored(device: str = "auto") -> dict[str, float] | None:
+    """This machine's stored timings, if measured already (nothing is measured here)."""
+    entry = _read(cache_dir() / CACHE_FILE)["machines"].get(machine_key(provider_for(device)))
+    return None if not entry else {k: float(v) for k, v in entry["measured_ms"].items()}
+
+
+def describe(device: str = "auto") -> str:
+    """One line for `posetrack models list`: what auto picks here for a 30 fps camera."""
+    measured = stored(device)
+    if not measured:
+        return "auto: not measured on this machine yet (the first tracker with model auto does)"
+    budget = budget_ms(CAMERA_FPS)
+    costs = ", ".join(f"{name} {ms:.1f}" for name, ms in measured.items())
+    return (f"auto: {choose(measured, budget)} for a {CAMERA_FPS:g} fps camera here "
+            f"(ms per frame, landmarks + detector: {costs}; budget {budget:.1f})")  # fmt: skip
+
+
 def _read(path: Path) -> dict:
     try:
         data = json.loads(path.read_text())
