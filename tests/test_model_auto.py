@@ -160,3 +160,19 @@ def test_models_list_says_what_auto_picks_here(own_cache: Path) -> None:
     measured, _ = timings("auto", measure_with=lambda names, device: auto.measure(names, device, 8))
     picked = choose(measured, budget_ms(30.0))
     assert f"auto: {picked} for a 30 fps camera here" in models_list()
+
+
+def test_without_npm_only_the_variants_at_hand_are_candidates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a cache holding only blazepose-full (pip's), a PATH with no npm: lite and heavy cannot be
+    # fetched, so auto picks among what there is
+    cache = tmp_path / "cache"
+    (cache / "models").mkdir(parents=True)
+    full = zoo.converted_path("blazepose-full")
+    for path in (full, full.with_name(full.name + ".sha256")):
+        (cache / "models" / path.name).symlink_to(path)
+    monkeypatch.setenv("POSETRACK_CACHE", str(cache))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    assert auto.available() == ["blazepose-full"]
+    assert choose({"blazepose-full": 11.0}, budget_ms(30.0)) == "blazepose-full"
