@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from posetrack.downloads.cache import cache_dir
-from posetrack.errors import PosetrackError
+from posetrack.errors import ModelError, PosetrackError
 from posetrack.models import zoo
 
 AUTO = "auto"
@@ -157,6 +157,10 @@ def measure(names: Sequence[str], device: str, runs: int = RUNS) -> dict[str, fl
                 model.run(feeds[name])
                 if round_ >= WARMUP:
                     times[name].append((time.perf_counter() - start) * 1000.0)
+    except PosetrackError:
+        raise
+    except Exception as error:  # an ONNX Runtime failure: one line, as for any model error
+        raise ModelError(f"model auto: timing the models failed: {error}") from error
     finally:
         for model in sessions.values():
             model.close()
