@@ -58,7 +58,7 @@ def run_round(base, variant: str, clip: Path, seconds: float) -> Round:  # noqa:
     out = Round()
     tracking = None
     if variant != "none":
-        tracking = posetrack.init(base, source=str(clip), device="cpu",
+        tracking = posetrack.init(base, source=str(clip), device="cpu", model="blazepose-full",
                                   live=variant.startswith("live"))  # fmt: skip
         for actor in actors:
             tracking.drive(actor)

@@ -62,6 +62,7 @@ def posetrack_command(clip: Path, max_frames: int | None) -> list[str]:
     command = [str(script)] if script.is_file() else [sys.executable, "-m", "posetrack"]
     command += ["track", str(clip), "--no-smooth", "--out", os.devnull]
     command += ["--device", "cpu", "--preprocess", "cpu", "--decode", "cpu"]
+    command += ["--model", "blazepose-full"]  # MediaPipe's model_complexity=1, not --model auto
     return command + (["--max-frames", str(max_frames)] if max_frames else [])
 
 

@@ -71,7 +71,7 @@ def test_headless_hud_and_pip_present(headless_run: dict) -> None:
     assert summary["pip_frames"] >= FRAMES - 1
     hud = summary["hud"]
     assert "fps" in hud["perf"] and "inference" in hud["perf"] and "latency" in hud["perf"]
-    assert "blazepose-full" in hud["perf"]
+    assert "model blazepose-" in hud["perf"] and "(auto " in hud["perf"]  # model auto: the pick
     assert hud["score"] == str(summary["score"])
     assert "touched" in hud["clock"]
 

@@ -24,7 +24,7 @@ from posetrack.systems.pose_tracking import PoseTrackingSystem
 from posetrack.systems.preprocess import PreprocessSystem
 
 CLIP_FRAMES = 45  # 1.5 s of the Sports2D clip, the person in view throughout
-CPU = TrackingConfig(device="cpu", preprocess="cpu", decode="cpu")
+CPU = TrackingConfig(model="blazepose-full", device="cpu", preprocess="cpu", decode="cpu")
 
 
 @pytest.fixture(scope="module")

@@ -84,7 +84,7 @@ def test_shipped_scenes_validate_clean(scene: Path) -> None:
 def test_demo_scene_declares_what_the_game_needs() -> None:
     scene = load_scene(SCENES / "demo.toml")
     assert scene.entity("camera").components["source"].fallback == "sample:sports2d-demo.mp4"
-    assert scene.first(TrackingConfig).model == "blazepose-full"
+    assert scene.first(TrackingConfig).model == "auto"
     assert scene.first(Filter).min_cutoff == 0.05
     kinds = {c.kind: c for _, c in scene.all(Character)}
     assert set(kinds) == {"mannequin", "sprite"}
@@ -243,9 +243,9 @@ def test_update_keeps_comments_and_layout(tmp_path: Path) -> None:
     comments = [line for line in old_lines if line.lstrip().startswith("#")]
     assert comments == [line for line in new_lines if line.lstrip().startswith("#")]
     changed = [(a, b) for a, b in zip(old_lines, new_lines, strict=False) if a != b]
-    assert ('model = "blazepose-full"   # 33 landmarks + world landmarks (3D): what the '
-            'mannequin needs', 'model = "posenet"          # 33 landmarks + world landmarks '
-            '(3D): what the mannequin needs') in changed  # fmt: skip
+    assert ('model = "auto"             # the best BlazePose this machine keeps up with (3D '
+            'for the mannequin)', 'model = "posenet"          # the best BlazePose this '
+            'machine keeps up with (3D for the mannequin)') in changed  # fmt: skip
     assert 'preset = "mannequin"' not in text and "root_motion_scale = 0.5\n" in text
     assert len(new_lines) == len(old_lines)  # one line removed, one added
     player = load_scene(path).entity("player").get(Character)

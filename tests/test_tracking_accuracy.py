@@ -64,7 +64,8 @@ def sports2d_stream(
     sports2d_clip: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
     out = tmp_path_factory.mktemp("track") / "sports2d.jsonl"
-    run_track(sports2d_clip, "--no-smooth", "--out", str(out))
+    # MediaPipe's model_complexity=1 is blazepose-full: named, not left to --model auto
+    run_track(sports2d_clip, "--no-smooth", "--model", "blazepose-full", "--out", str(out))
     return read_stream(out)
 
 

@@ -128,7 +128,8 @@ def _track_loop(
     source = tracker.source
     width, height = source.size
     writer.header(
-        model=tracker.config.model,
+        model=tracker.model.name,
+        model_choice=tracker.model_choice.header(),  # auto: the timings it was chosen by
         keypoints=list(tracker.keypoint_names),
         width=width,
         height=height,

@@ -29,8 +29,9 @@ class TrackingConfig:
         "camera webcam:N, a video, an image, a folder of images, or sample:NAME",
         scene=False,
     )
-    model: str = setting("blazepose-full", "pose model of posetrack.models.zoo",
-                         choices="pose_models")  # fmt: skip
+    model: str = setting("auto", "pose model of posetrack.models.zoo; auto: the most accurate "
+                         "BlazePose that keeps up with the source on this machine (measured "
+                         "once)", choices="pose_models")  # fmt: skip
     device: Device = setting("auto", "where ONNX Runtime runs the model: cuda if it can, else cpu")
     preprocess: Backend = setting(
         "auto", "crop/resize: compute shader (gpu) or OpenCV (cpu); auto: by the GL renderer"

@@ -25,7 +25,7 @@ class HudData:
     latency_p95_ms: float | None = None  # its 95th percentile
     dropped: int = 0  # frames the tracker skipped for a newer one (live hand-over)
     confidence: float | None = None  # the tracked pose's score
-    model: str = ""
+    model: str = ""  # the model that runs; auto: "NAME (auto COST/BUDGET ms)"
     backends: dict[str, str] = field(default_factory=dict)
     smoothing: bool = True
     mirror: bool = True

@@ -327,7 +327,7 @@ class DemoGame(DirectObject):
             dropped=self.session.dropped_frames,
             confidence=result.poses[0].score if result is not None and result.poses else None,
             scores=screen_scores(self),
-            model=self.session.config.model,
+            model=self.session.model_label,
             backends=self.session.backends,
             smoothing=self.session.config.smoothing,
             mirror=self.retarget_config.mirror,

@@ -19,7 +19,7 @@ from posetrack.systems.pose_tracking import PoseTrackingSystem
 log = logging.getLogger("posetrack")
 
 # The models the demo cycles through (key M): the default first, then the TF.js family.
-MODELS = ("blazepose-full", "posenet", "movenet-lightning", "movenet-thunder")
+MODELS = ("auto", "blazepose-full", "posenet", "movenet-lightning", "movenet-thunder")
 
 
 def filter_config(config: TrackingConfig, values: FilterConfig | None) -> FilterConfig:
@@ -156,6 +156,13 @@ class TrackerSession:
     @property
     def backends(self) -> dict[str, str]:
         return dict(self.tracker.backends) if self.tracker is not None else {}
+
+    @property
+    def model_label(self) -> str:
+        """The model that runs, and for auto the measured cost and budget (the HUD's line)."""
+        if self.tracker is None:
+            return self.config.model
+        return self.tracker.model_choice.label()
 
     @property
     def source_description(self) -> str:

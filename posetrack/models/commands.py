@@ -17,12 +17,15 @@ def run_models(args: argparse.Namespace) -> int:
             spec = zoo.spec(name)
             state = converted_state(zoo.converted_path(name), verify=True)
             corrupt += [name] if state == "corrupt" else []
-            default = " (default)" if name in zoo.DEFAULT_MODELS else ""
+            default = " (fetched by default)" if name in zoo.DEFAULT_MODELS else ""
             print(f"{name:<{width}}  {SHOWN[state]:<11}  {spec.source.client:<3}  "
                   f"{spec.summary}{default}")  # fmt: skip
         if any(converted_state(zoo.converted_path(n)) == "unverified" for n in zoo.names()):
             say("ready*: converted by an earlier posetrack, which kept no digest to check it "
                 "against; `posetrack models fetch --force NAME` converts it again")  # fmt: skip
+        from posetrack.models.auto import describe  # onnxruntime's version: import on need
+
+        say(describe())
         if corrupt:
             say(f"corrupt in the cache: {', '.join(corrupt)}: `posetrack models fetch --force "
                 f"{' '.join(corrupt)}` converts them again")  # fmt: skip

@@ -83,8 +83,8 @@ def prc_value(field_name: str) -> str | None:
 
 
 def pose_models() -> list[str]:
-    """Names of the zoo's pose models (the detector is not one)."""
-    return [name for name in zoo.names() if zoo.spec(name).keypoints]
+    """`auto`, then the names of the zoo's pose models (the detector is not one)."""
+    return ["auto", *(name for name in zoo.names() if zoo.spec(name).keypoints)]
 
 
 def _parse(name: str, raw: str, what: str) -> Any:

@@ -17,6 +17,7 @@ from posetrack.components.character import CharacterBinding, FilterConfig
 from posetrack.components.tracker import TrackingStatus
 from posetrack.models import zoo
 from posetrack.models.adapters import load_pose_model
+from posetrack.models.auto import AUTO, choose_model
 from posetrack.models.runtime import OrtModel
 from posetrack.motion.recording import Recording
 from posetrack.motion.vmc import VmcSender, parse_target
@@ -63,6 +64,7 @@ class PoseTrackingSystem(Recording, esper.Processor):
     (posetrack.stages.gpu_context.GpuContext.from_showbase) instead of a headless one of our own.
     `config` is the tracker's settings (its `source` is what posetrack.init() opens; here the
     `source` argument is used); `max_poses`, when given, wins over config.max_poses.
+    `model_choice` says which model runs and why (config.model "auto": models/auto.py).
 
     `live=False` (the default: `posetrack track`, results(), tests): each process() takes the
     next frame and runs every stage on it in the calling thread, every frame in order. `live=True`
@@ -103,7 +105,18 @@ class PoseTrackingSystem(Recording, esper.Processor):
         self._closed: tuple[PoseResult | None, TrackingStatus] = (
             None, TrackingStatus("ended", "closed"),
         )  # fmt: skip
-        self.model = load_pose_model(self.config.model, max_poses or self.config.max_poses)
+        opened = None  # model auto: the source is opened first, its rate decides the model
+        try:
+            if self.config.model == AUTO and isinstance(source, str):
+                source = opened = open_source(source)
+            self.model_choice = choose_model(self.config, source)
+            self.model = load_pose_model(
+                self.model_choice.model, max_poses or self.config.max_poses
+            )
+        except BaseException:
+            if opened is not None:
+                opened.close()
+            raise
         self.keypoint_names = self.model.keypoint_names
         try:
             live = self._build(source, gpu_context, live)
