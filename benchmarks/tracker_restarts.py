@@ -28,7 +28,7 @@ def main() -> None:
     from posetrack.systems.pose_tracking import PoseTrackingSystem
 
     clip = str(sample_path("sports2d-demo.mp4"))
-    config = TrackingConfig(device="cpu", preprocess="cpu", decode="cpu")
+    config = TrackingConfig(model="blazepose-full", device="cpu", preprocess="cpu", decode="cpu")
     print(f"machine: {machine()}; {args.restarts} trackers, {FRAMES} frames each")
     print("| trackers | RSS MB | open files | threads |")
     print("|---:|---:|---:|---:|")

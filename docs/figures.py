@@ -15,15 +15,19 @@ POSETRACK = [sys.executable, "-m", "posetrack"]
 CLIP_FRAME = 120  # mid-jump: arms up, knees bent
 
 
+# the model the committed images were made with (auto would pick by machine)
+MODEL = ("--model", "blazepose-full")
+
+
 def main() -> None:
     IMAGES.mkdir(exist_ok=True)
     messi = IMAGES / "messi5-overlay.jpg"
-    subprocess.run([*POSETRACK, "track", "sample:messi5.jpg", "--out", "/dev/null",
+    subprocess.run([*POSETRACK, "track", "sample:messi5.jpg", "--out", "/dev/null", *MODEL,
                     "--overlay", str(messi)], check=True)  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         video = Path(tmp) / "clip.mp4"
         subprocess.run([*POSETRACK, "track", "sample:sports2d-demo.mp4", "--out", "/dev/null",
-                        "--max-frames", str(CLIP_FRAME + 1), "--overlay", str(video)],
+                        *MODEL, "--max-frames", str(CLIP_FRAME + 1), "--overlay", str(video)],
                        check=True)  # fmt: skip
         capture = cv2.VideoCapture(str(video))
         capture.set(cv2.CAP_PROP_POS_FRAMES, CLIP_FRAME)

@@ -31,7 +31,11 @@ from panda3d.core import (  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from posetrack.characters import SpriteCharacter, build_mannequin, skeleton_from_actor  # noqa: E402
-from posetrack.components import CameraFrame, PoseResult  # noqa: E402
+from posetrack.components import (  # noqa: E402
+    CameraFrame,
+    PoseResult,
+    TrackingConfig,  # noqa: E402
+)
 from posetrack.components.character import CharacterBinding  # noqa: E402
 from posetrack.downloads.samples import sample_path  # noqa: E402
 from posetrack.retarget import RetargetConfig  # noqa: E402
@@ -89,7 +93,10 @@ def _track() -> list[tuple[PoseResult, np.ndarray]]:
     """Every frame's poses and a thumbnail of the frame (tracked before any window opens:
     the tracker may hold a GL context of its own)."""
     esper.switch_world("figures-track")
-    tracker = PoseTrackingSystem(str(sample_path("sports2d-demo.mp4")))
+    # the model the figures were made with (auto would pick by machine)
+    tracker = PoseTrackingSystem(
+        str(sample_path("sports2d-demo.mp4")), TrackingConfig(model="blazepose-full")
+    )
     frames, last = [], -1
     w = int(SIZE[0] * THUMB)
     while not tracker.finished:
