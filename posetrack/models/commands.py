@@ -17,7 +17,7 @@ def run_models(args: argparse.Namespace) -> int:
             spec = zoo.spec(name)
             state = converted_state(zoo.converted_path(name), verify=True)
             corrupt += [name] if state == "corrupt" else []
-            default = " (fetched by default)" if name in zoo.DEFAULT_MODELS else ""
+            default = " (fetched by default)" if name in default_models() else ""
             print(f"{name:<{width}}  {SHOWN[state]:<11}  {spec.source.client:<3}  "
                   f"{spec.summary}{default}")  # fmt: skip
         if any(converted_state(zoo.converted_path(n)) == "unverified" for n in zoo.names()):
@@ -30,7 +30,7 @@ def run_models(args: argparse.Namespace) -> int:
             say(f"corrupt in the cache: {', '.join(corrupt)}: `posetrack models fetch --force "
                 f"{' '.join(corrupt)}` converts them again")  # fmt: skip
         return 0
-    names = args.names or list(zoo.DEFAULT_MODELS)
+    names = args.names or default_models()
     for name in names:
         zoo.spec(name)  # unknown names fail before any download
     for name in names:
@@ -45,3 +45,12 @@ def run_models(args: argparse.Namespace) -> int:
         path.unlink(missing_ok=True)
         zoo.onnx_path(name)
     return 0
+
+
+def default_models() -> list[str]:
+    """What `models fetch` with no names fetches: the defaults, and every BlazePose variant
+    `--model auto` may pick that can be fetched here (lite and heavy need npm), so that a
+    game's first start measures them instead of converting them."""
+    from posetrack.models.auto import available  # onnxruntime's version: import on need
+
+    return list(dict.fromkeys([*zoo.DEFAULT_MODELS, *available()]))
