@@ -11,32 +11,21 @@ from posetrack.components import (
     PoseResult,
     StageTimes,
     TrackingConfig,
-    TrackingState,
 )
 from posetrack.components.character import CharacterBinding, FilterConfig
 from posetrack.components.tracker import TrackingStatus
-from posetrack.models import zoo
 from posetrack.models.adapters import load_pose_model
 from posetrack.models.auto import AUTO, choose_model
-from posetrack.models.runtime import OrtModel
 from posetrack.motion.recording import Recording
 from posetrack.motion.vmc import VmcSender, parse_target
 from posetrack.retarget import RetargetConfig
-from posetrack.stages.backends import choose_backends, make_paths
-from posetrack.stages.guard import TrackingGuard
+from posetrack.stages.assembly import assemble
 from posetrack.stages.handover import HandOver
 from posetrack.stages.identity import IdentityState
 from posetrack.stages.live import LiveWorker
-from posetrack.stages.pipeline import FramePipeline
 from posetrack.stages.sources import FrameSource, open_source
-from posetrack.stages.swaps import SwapGuard
 from posetrack.systems.animate import AnimateSystem
-from posetrack.systems.capture import CaptureSystem
-from posetrack.systems.decode import DecodeSystem
-from posetrack.systems.detect import DetectSystem
 from posetrack.systems.filter import FilterSystem
-from posetrack.systems.inference import InferenceSystem
-from posetrack.systems.preprocess import PreprocessSystem
 from posetrack.systems.retarget import RetargetSystem
 from posetrack.systems.vmc_stream import VmcStreamSystem
 
@@ -135,67 +124,15 @@ class PoseTrackingSystem(Recording, esper.Processor):
             raise
 
     def _build(self, source: str | FrameSource, gpu_context: object | None, live: bool) -> bool:
-        """Set up every stage; returns whether the pose stages run on a worker (`live`)."""
-        paths = (self.config.preprocess, self.config.decode)
-        live_notice = ""
-        if live and "gpu" in paths:
-            # GL work must stay on the thread that owns the context: a GPU stage asked for by
-            # name runs the whole pipeline in lockstep on the host's thread, as it says
-            live, live_notice = (
-                False,
-                "a GPU stage was asked for: tracking runs on the game's thread",
-            )
-        elif live:
-            # auto on the worker thread: the CPU paths (GL stages cannot run off the GL thread)
-            paths = tuple("cpu" if p == "auto" else p for p in paths)
-        choice = choose_backends(*paths, gpu_context)
-        if choice.context is not None and gpu_context is None:
-            self._owned.append(choice.context)
-        if "gpu" in (choice.preprocess, choice.decode):
-            self.gpu_context = choice.context
-        cropper, ops = make_paths(choice)
-        self._owned += [cropper, ops]
-        detector = None
-        if self.model.uses_detector:
-            detector = OrtModel(zoo.onnx_path("pose-detector"), self.config.device)
-            self._owned.append(detector)
-        landmarks = OrtModel(zoo.onnx_path(self.model.name), self.config.device)
-        self._owned.append(landmarks)
-        self.backends = {
-            "preprocess": choice.preprocess,
-            "inference": landmarks.provider.removesuffix("ExecutionProvider").lower(),
-            "decode": choice.decode,
-        }
-        if choice.renderer:
-            self.backends["gl_renderer"] = choice.renderer
-        self.notices = sorted({n for n in (choice.notice, landmarks.notice, live_notice) if n})
-        self.source = open_source(source) if isinstance(source, str) else source
-        self._owned.append(self.source)
-        state = TrackingState()
-        self.entity = esper.create_entity(self.config, state, StageTimes(), TrackingStatus())
-        capture = CaptureSystem(self.source, self.entity, paced=live)
-        self._owned[-1] = capture  # it closes the source from now on
-        detect = DetectSystem(detector, self.keypoint_names, cropper)
-        preprocess = PreprocessSystem(self.model, cropper)
-        inference, decode = InferenceSystem(landmarks), DecodeSystem(self.model, ops)
-        self._stages: dict[str, esper.Processor] = {
-            "capture": capture, "detect": detect, "preprocess": preprocess,
-            "inference": inference, "decode": decode,
-        }  # fmt: skip
-        counters = {"preprocess": cropper, "decode": ops}
-        if landmarks.provider == "CUDAExecutionProvider":  # its input up, its outputs down
-            counters["inference"] = landmarks
-        self._pipeline = FramePipeline(
-            self.entity, state, detect, preprocess, inference, decode, counters
-        )
-        self._pipeline.stills = self.source.stills
-        slots = getattr(self.model, "max_poses", 1)
-        if slots >= 2:  # several people: each keeps a player slot (stages/identity.py)
-            self._pipeline.identity = IdentityState(slots)
-        if self.config.fix_swaps:  # left/right swap correction (stages/swaps.py)
-            self._pipeline.swaps = SwapGuard(self.keypoint_names)
-        self._guard = TrackingGuard(self.entity, self.keypoint_names, self.source)
-        return live
+        """Set up every stage (stages/assembly.py); returns whether the pose stages run on a
+        worker (`live`)."""
+        built = assemble(self.config, self.model, source, gpu_context, live, self._owned)
+        self.entity, self.source = built.entity, built.source
+        self._stages, self._pipeline, self._guard = built.stages, built.pipeline, built.guard
+        self.backends, self.notices, self.gpu_context = (
+            built.backends, built.notices, built.gpu_context,
+        )  # fmt: skip
+        return built.live
 
     @property
     def stages(self) -> dict[str, esper.Processor]:
