@@ -12,7 +12,6 @@ clock (one clip frame per game frame, so screenshots repeat exactly). Each belon
 public API; until then they are wired here.
 """
 
-import statistics
 import time
 from collections import deque
 from dataclasses import replace
@@ -30,11 +29,11 @@ from posetrack.errors import PosetrackError
 from posetrack.game import keys
 from posetrack.game.cast import load_player, place_player, place_sprite
 from posetrack.game.editor import EditorPanel
-from posetrack.game.hud import Hud, HudData
+from posetrack.game.hud import Hud
 from posetrack.game.pip import PictureInPicture, pip_image
 from posetrack.game.probe import PoseProbe, Report
 from posetrack.game.reload import SceneReloader, apply_live
-from posetrack.game.report import print_summary, record_frame
+from posetrack.game.report import hud_data, print_summary, record_frame
 from posetrack.game.session import MODELS, TrackerSession
 from posetrack.game.settings import GameSettings
 from posetrack.game.source import DEFAULT_CLIP, open_game_source
@@ -43,12 +42,10 @@ from posetrack.game.two_players import (
     MULTI_PERSON_MODELS,
     OtherPlayer,
     place_side_by_side,
-    screen_scores,
 )
 from posetrack.game.world import Stage
 from posetrack.retarget import RetargetConfig
 from posetrack.stages.gpu_context import GpuContext
-from posetrack.stages.handover import percentile
 from posetrack.systems.animate import AnimateSystem
 from posetrack.systems.retarget import RetargetSystem
 
@@ -124,11 +121,13 @@ class DemoGame(DirectObject):
         apply_live(self, settings)  # the scene's HUD parts, placements, smoothing overrides
         if self._player_notice:
             self.hud.notice = self._player_notice
-        self._ticks: deque[float] = deque(maxlen=_FPS_WINDOW)
-        self._latency: deque[float] = deque(maxlen=_FPS_WINDOW)
+        # what the HUD shows (game/report.py hud_data): frame end times (fps), capture -> joints
+        # latencies, and the demo's own retarget/animate times
+        self.ticks: deque[float] = deque(maxlen=_FPS_WINDOW)
+        self.latencies: deque[float] = deque(maxlen=_FPS_WINDOW)
         self._last_result = self._last_frame = -1
         self._pending: str | None = None  # a rebuild to run next frame (after the HUD says so)
-        self._extra_ms: dict[str, float] = {}
+        self.extra_ms: dict[str, float] = {}
         keys.bind(self.accept, self._actions())
         base.taskMgr.add(self._frame, "posetrack-demo-frame", sort=10)
 
@@ -274,14 +273,14 @@ class DemoGame(DirectObject):
         self.animate.process()
         self.actor.update(force=True)  # joints now, not at the next cull: touches read them
         done = time.perf_counter()
-        self._extra_ms = {"retarget": (mid - start) * 1e3, "animate": (done - mid) * 1e3}
+        self.extra_ms = {"retarget": (mid - start) * 1e3, "animate": (done - mid) * 1e3}
         result = self.session.result
         latency = None
         if result is not None and result.frame != self._last_result:
             self._last_result = result.frame
             if result.poses:
                 latency = (done - result.t_capture) * 1e3
-                self._latency.append(latency)
+                self.latencies.append(latency)
         # the rules: touches by the character's hands and feet, in its own space
         now = self.now
         effectors = {name: self.probe.position(bone) for name, bone in EFFECTOR_BONES.items()}
@@ -291,8 +290,8 @@ class DemoGame(DirectObject):
         for other in self.others:
             other.play(self, now, EFFECTOR_BONES)
         self._update_pip(result)
-        self._ticks.append(done)
-        self.hud.update(self._hud_data(result))
+        self.ticks.append(done)
+        self.hud.update(hud_data(self, result))
         record_frame(self, result, latency)
         return task.cont
 
@@ -304,38 +303,6 @@ class DemoGame(DirectObject):
             return
         self._last_frame = frame.index
         self.pip.update(pip_image(frame.pixels, result, self.retarget_config.mirror))
-
-    def _hud_data(self, result: object) -> HudData:
-        ticks = self._ticks
-        fps = (len(ticks) - 1) / (ticks[-1] - ticks[0]) if len(ticks) > 1 and ticks[-1] > ticks[0] \
-            else 0.0  # fmt: skip
-        times = self.session.times
-        health = self.session.health
-        state = self.rules.state
-        lost = ""
-        if health.state == "ended" and not getattr(self.session.source, "loop", True):
-            # a clip played once (Source.loop = false): it is over, the round goes on
-            self.clip_ended = True
-            lost = "the clip has ended (the scene's source does not loop)"
-        elif health.state in ("lost", "ended"):
-            lost = f"tracking lost: {health.reason or health.state}"
-        return HudData(
-            fps=fps,
-            stages_ms={**(times.ms if times is not None else {}), **self._extra_ms},
-            latency_ms=statistics.median(self._latency) if self._latency else None,
-            latency_p95_ms=percentile(self._latency, 0.95) if self._latency else None,
-            dropped=self.session.dropped_frames,
-            confidence=result.poses[0].score if result is not None and result.poses else None,
-            scores=screen_scores(self),
-            model=self.session.model_label,
-            backends=self.session.backends,
-            smoothing=self.session.config.smoothing,
-            mirror=self.retarget_config.mirror,
-            source=self.session.source_description,
-            score=state.score, touches=state.touches + sum(o.touches for o in self.others),
-            misses=state.misses + sum(o.misses for o in self.others),
-            time_left=self.rules.time_left(self.now), round_over=state.over, lost=lost,
-        )  # fmt: skip
 
     def print_summary(self, screenshot: Path | None) -> None:
         """The final machine-readable line (the headless test reads it)."""

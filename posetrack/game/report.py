@@ -1,11 +1,14 @@
-"""The headless report of the demo: a tick line once a game second and the final summary
-(JSON lines the tests read)."""
+"""What the demo reports: the HUD's data each frame, and headless, a tick line once a game
+second and the final summary (JSON lines the tests read)."""
 
+import statistics
 from pathlib import Path
 from typing import Any
 
+from posetrack.game.hud import HudData
 from posetrack.game.probe import Report
-from posetrack.game.two_players import player_summary, tracked
+from posetrack.game.two_players import player_summary, screen_scores, tracked
+from posetrack.stages.handover import percentile
 
 
 def record_frame(game: Any, result: object, latency: float | None) -> None:
@@ -55,3 +58,37 @@ def _scene_fields(game: Any) -> dict:
         "own_smoothing": {name: feed.changes for name, feed in zip(("player", "sprite"),
                           game.feeds, strict=True) if feed is not None},
     }  # fmt: skip
+
+
+def hud_data(game: Any, result: object) -> HudData:
+    """What the HUD shows this frame: rates, stage times, scores, and why tracking is lost."""
+    ticks = game.ticks
+    fps = (len(ticks) - 1) / (ticks[-1] - ticks[0]) if len(ticks) > 1 and ticks[-1] > ticks[0] \
+        else 0.0  # fmt: skip
+    times = game.session.times
+    health = game.session.health
+    state = game.rules.state
+    lost = ""
+    if health.state == "ended" and not getattr(game.session.source, "loop", True):
+        # a clip played once (Source.loop = false): it is over, the round goes on
+        game.clip_ended = True
+        lost = "the clip has ended (the scene's source does not loop)"
+    elif health.state in ("lost", "ended"):
+        lost = f"tracking lost: {health.reason or health.state}"
+    return HudData(
+        fps=fps,
+        stages_ms={**(times.ms if times is not None else {}), **game.extra_ms},
+        latency_ms=statistics.median(game.latencies) if game.latencies else None,
+        latency_p95_ms=percentile(game.latencies, 0.95) if game.latencies else None,
+        dropped=game.session.dropped_frames,
+        confidence=result.poses[0].score if result is not None and result.poses else None,
+        scores=screen_scores(game),
+        model=game.session.model_label,
+        backends=game.session.backends,
+        smoothing=game.session.config.smoothing,
+        mirror=game.retarget_config.mirror,
+        source=game.session.source_description,
+        score=state.score, touches=state.touches + sum(o.touches for o in game.others),
+        misses=state.misses + sum(o.misses for o in game.others),
+        time_left=game.rules.time_left(game.now), round_over=state.over, lost=lost,
+    )  # fmt: skip
