@@ -66,3 +66,33 @@ def _same_file(a: str, b: str) -> bool:
         return path_a.resolve() == path_b.resolve()
     except OSError:  # a name the system refuses (too long...): opening it will say so
         return False
+
+
+def check_recordings(
+    source: str,
+    character: str | None,
+    bvh: str | None,
+    gltf: str | None,
+    others: tuple[str | None, ...] = (),
+) -> list[str]:
+    """The motion files `posetrack track` is asked for, checked before anything is opened:
+    they need a character, the right suffix, and may be no input and no other output."""
+    asked = {"--bvh": bvh, "--gltf": gltf}
+    given = {flag: path for flag, path in asked.items() if path is not None}
+    if given and character is None:
+        raise PosetrackError(
+            f"{' and '.join(given)} {'record' if len(given) > 1 else 'records'} the driven "
+            "character's motion: add --character mannequin (or a .gltf/.glb/.bam/.egg file)"
+        )
+    wanted = {"--bvh": (".bvh",), "--gltf": (".glb", ".gltf")}
+    for flag, path in given.items():
+        if Path(path).suffix.lower() not in wanted[flag]:
+            raise PosetrackError(f"{flag} {path}: the file must end {' or '.join(wanted[flag])}")
+        inputs = [source] + ([character] if Path(character).is_file() else [])
+        for other in inputs:
+            if _same_file(path, other):
+                raise PosetrackError(f"{flag} {path} is the input {other}: choose another file")
+        for other in [p for p in others if p] + [p for f, p in given.items() if f != flag]:
+            if _same_file(path, other):
+                raise PosetrackError(f"{flag} {path} is also another output: choose another file")
+    return list(given.values())

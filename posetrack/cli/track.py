@@ -9,13 +9,17 @@ from contextlib import ExitStack
 import esper
 
 from posetrack.cli.characters import CharacterPoseWriter, PoseOutputs
-from posetrack.cli.outputs import StagedFile, check_outputs, check_overlay_kind
+from posetrack.cli.outputs import (
+    StagedFile,
+    check_outputs,
+    check_overlay_kind,
+    check_recordings,
+)
 from posetrack.cli.overlay import OverlayWriter, draw_poses
 from posetrack.cli.progress import Progress
 from posetrack.components import CameraFrame, StageTimes, TrackingConfig
 from posetrack.downloads.fetch import say
 from posetrack.errors import PosetrackError, SourceError
-from posetrack.motion.recorder import check_recordings
 from posetrack.motion.vmc import VmcSender, parse_target
 from posetrack.stages.sources import open_source, resolve_source
 from posetrack.systems.pose_tracking import PoseTrackingSystem
