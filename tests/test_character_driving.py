@@ -185,3 +185,34 @@ def test_sprite_bones_point_along_the_image_limbs(character_stream: list, world:
             checked += 1
     assert checked >= 6
     sprite.close()
+
+
+def test_characters_of_one_tracker_share_its_bone_depth_solve(
+    character_stream: list, world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bone lengths are the person's: two characters driven by one tracker get the same
+    re-solved limbs, solved once per pose (not once per character)."""
+    from posetrack.retarget.depth import BoneDepth
+
+    solves = []
+    real = BoneDepth.__call__
+    monkeypatch.setattr(BoneDepth, "__call__", lambda self, *a: solves.append(1) or real(self, *a))
+    tracker = esper.create_entity()
+    actors = [build_mannequin() for _ in range(2)]
+    characters = [
+        esper.create_entity(CharacterBinding(tracker, RetargetConfig(), actor,
+                                             skeleton_from_actor(actor), response_s=0.0))
+        for actor in actors
+    ]  # fmt: skip
+    systems = [FilterSystem(), RetargetSystem()]
+    poses = _poses(character_stream)[100:110]
+    for result in poses:
+        esper.add_component(tracker, result)
+        for system in systems:
+            system.process()
+        first, second = (esper.component_for_entity(c, JointTargets) for c in characters)
+        for bone, local in first.local_quats.items():
+            np.testing.assert_allclose(second.local_quats[bone], local, atol=1e-12)
+    assert len(solves) == len(poses)
+    for actor in actors:
+        actor.cleanup()
