@@ -216,3 +216,33 @@ def test_characters_of_one_tracker_share_its_bone_depth_solve(
     assert len(solves) == len(poses)
     for actor in actors:
         actor.cleanup()
+
+
+def test_a_frame_budget_spreads_the_characters_over_frames_and_starves_none(
+    character_stream: list, world: Any
+) -> None:
+    """In a game the retarget stage stops solving once its frame share is spent (budget 0:
+    one character a call); the others are solved first on the next calls, so with a new pose
+    every call each character still gets one every len(characters) calls."""
+    tracker = esper.create_entity()
+    actors = [build_mannequin() for _ in range(3)]
+    characters = [
+        esper.create_entity(CharacterBinding(tracker, RetargetConfig(), actor,
+                                             skeleton_from_actor(actor), response_s=0.0))
+        for actor in actors
+    ]  # fmt: skip
+    poses = _poses(character_stream)[100:109]
+    filter_stage, retarget = FilterSystem(), RetargetSystem(budget_ms=0.0)
+    solved_at: dict[int, list[int]] = {c: [] for c in characters}
+    for call, result in enumerate(poses):
+        esper.add_component(tracker, result)
+        filter_stage.process()
+        before = {c: esper.try_component(c, JointTargets) for c in characters}
+        retarget.process()
+        fresh = [c for c in characters if esper.try_component(c, JointTargets) is not before[c]]
+        assert len(fresh) == 1, call  # one solve per call: the budget is spent after it
+        solved_at[fresh[0]].append(call)
+    for calls in solved_at.values():  # every character, at most 3 calls apart, none starved
+        assert calls and max(b - a for a, b in zip([-1, *calls], calls, strict=False)) <= 3
+    for actor in actors:
+        actor.cleanup()

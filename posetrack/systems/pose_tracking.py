@@ -34,6 +34,10 @@ log = logging.getLogger("posetrack")
 POSE_STAGES = ("capture", "detect", "preprocess", "inference", "decode")
 
 
+# a game's frame: characters solved per frame until this is spent, the rest the next frame
+# (the host's slice is ~1.5 ms on the 2-core CI machine; one character's solve takes ~0.7-0.8
+# ms there, benchmarks/character_cost.py: so two a frame, each character at the pose rate)
+RETARGET_BUDGET_MS = 1.0
 _IDLE_S = 0.002  # results(): no new frame from a live source yet: wait, don't spin a core
 
 
@@ -108,7 +112,7 @@ class PoseTrackingSystem(Recording, esper.Processor):
             raise
         self.keypoint_names = self.model.keypoint_names
         try:
-            live = self._build(source, gpu_context, live)
+            live = self.live = self._build(source, gpu_context, live)
             if filter_config is not None:
                 self._add_filter(filter_config)
             if self.config.vmc:  # the VMC stream: the last character stage
@@ -248,7 +252,8 @@ class PoseTrackingSystem(Recording, esper.Processor):
             self._add_filter(FilterConfig())
         if "retarget" not in self.stages:
             # before any stage already there (the VMC stream sends what they solve)
-            self._character_stages[:0] = [("retarget", RetargetSystem()),
+            budget = RETARGET_BUDGET_MS if self.live else None  # lockstep: every frame whole
+            self._character_stages[:0] = [("retarget", RetargetSystem(budget)),
                                           ("animate", AnimateSystem())]  # fmt: skip
         return entity
 

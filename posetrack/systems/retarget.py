@@ -1,5 +1,6 @@
 """The retarget stage: the filtered pose -> joint targets of each bound character."""
 
+import time
 from dataclasses import dataclass
 
 import esper
@@ -26,7 +27,12 @@ class RetargetSystem(esper.Processor):
     CameraFrame).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, budget_ms: float | None = None) -> None:
+        # `budget_ms`: in a game, stop solving characters once a frame has spent this long
+        # (the others keep easing toward their last targets and are solved first next frame);
+        # None: every character every call (the command line, where a line is a frame)
+        self.budget_ms = budget_ms
+        self._next = 0  # where the next call starts: no character waits behind the others
         self._solvers: dict[int, Retargeter | SpriteSolver] = {}
         # bone lengths are the person's, not the character's: one BoneDepth per tracker, and
         # its re-solved landmarks shared by every character that tracker drives that frame
@@ -36,12 +42,21 @@ class RetargetSystem(esper.Processor):
         self._rig_parents: dict[int, RigParents] = {}
 
     def process(self) -> None:
-        for ent, binding in esper.get_component(CharacterBinding):
+        bindings = list(esper.get_component(CharacterBinding))
+        start = self._next % len(bindings) if bindings else 0
+        began, solved = time.perf_counter(), 0
+        for turn, (ent, binding) in enumerate(bindings[start:] + bindings[:start]):
             filtered = esper.try_component(binding.tracker, FilteredPose)
             done = esper.try_component(ent, JointTargets)
             # nothing new from the tracker
             if filtered is None or (done is not None and done.frame == filtered.frame):
                 continue
+            # the frame's share is spent: the rest next frame, this one first
+            spent_ms = (time.perf_counter() - began) * 1000.0
+            if self.budget_ms is not None and solved and spent_ms >= self.budget_ms:
+                self._next = (start + turn) % len(bindings)
+                break
+            solved += 1
             solver = self._solvers.get(ent)
             if solver is None:
                 solver = self._solvers[ent] = _make_solver(binding)
