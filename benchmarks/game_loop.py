@@ -45,7 +45,14 @@ class Round:
     seconds: float = 0.0
 
 
-def run_round(base, variant: str, clip: Path, seconds: float, model: str) -> Round:  # noqa: ANN001
+def run_round(  # noqa: ANN201
+    base,
+    variant: str,
+    clip: Path,
+    seconds: float,
+    model: str,
+    vmc: str = "",  # noqa: ANN001
+) -> Round:
     """One variant for `seconds` of game time at GAME_HZ; everything it made is removed."""
     import posetrack
     from posetrack.characters import build_mannequin
@@ -58,7 +65,7 @@ def run_round(base, variant: str, clip: Path, seconds: float, model: str) -> Rou
     out = Round()
     tracking = None
     if variant != "none":
-        tracking = posetrack.init(base, source=str(clip), device="cpu", model=model,
+        tracking = posetrack.init(base, source=str(clip), device="cpu", model=model, vmc=vmc,
                                   live=variant.startswith("live"))  # fmt: skip
         for actor in actors:
             tracking.drive(actor)
@@ -125,6 +132,8 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     # the README's table was measured with blazepose-full; auto picks by machine
     parser.add_argument("--model", default="blazepose-full", help="pose model (or auto)")
+    parser.add_argument("--vmc", default="", metavar="HOST:PORT",
+                        help="also stream each pose over VMC (no receiver needed)")  # fmt: skip
     args = parser.parse_args()
 
     os.environ.setdefault("EGL_PLATFORM", "surfaceless")
@@ -146,7 +155,7 @@ def main() -> None:
     rounds: dict[str, list[Round]] = {v: [] for v in args.variants}
     for repeat in range(args.repeats):
         for variant in args.variants:
-            r = run_round(base, variant, clip, args.seconds, args.model)
+            r = run_round(base, variant, clip, args.seconds, args.model, args.vmc)
             rounds[variant].append(r)
             print(f"  round {repeat + 1} {variant:10s}: {r.frames / r.seconds:5.1f} fps, "
                   f"posetrack median {_median(r.posetrack_ms):5.2f} ms", flush=True)  # fmt: skip

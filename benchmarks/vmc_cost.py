@@ -22,6 +22,7 @@ os.environ.setdefault("EGL_PLATFORM", "surfaceless")
 import esper  # noqa: E402
 import numpy as np  # noqa: E402
 from pythonosc.udp_client import UDPClient  # noqa: E402
+from track_vs_mediapipe import machine  # noqa: E402 - benchmarks/ is sys.path[0]
 
 from posetrack.characters import build_mannequin  # noqa: E402
 from posetrack.components import TrackingConfig  # noqa: E402
@@ -30,22 +31,9 @@ from posetrack.downloads.samples import sample_path  # noqa: E402
 from posetrack.motion.unity_bones import UnityHumanoid  # noqa: E402
 from posetrack.motion.vmc import VmcFrame, VmcSender, build_bundle  # noqa: E402
 from posetrack.systems.pose_tracking import PoseTrackingSystem  # noqa: E402
-from posetrack.systems.retarget import RigParents  # noqa: E402
-from posetrack.systems.vmc_stream import depth_levels, world_rotations  # noqa: E402
 
 TRACKED_FRAMES = 40  # real poses to replay: the clip's first frames (lost ones included)
 WARM_UP = 50  # calls not counted: caches and numpy's first-call overheads
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 def tracked_targets() -> tuple[list[JointTargets], object]:
@@ -73,8 +61,6 @@ def main() -> None:
     args = parser.parse_args()
     targets, skeleton = tracked_targets()
     humanoid = UnityHumanoid.from_skeleton(skeleton)
-    parents = RigParents.of(skeleton, humanoid.bones)
-    levels = depth_levels(parents.canon)
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # a receiver that never reads:
     sink.bind(("127.0.0.1", 0))  # the kernel drops what overflows its buffer, sends succeed
     port = sink.getsockname()[1]
@@ -86,7 +72,7 @@ def main() -> None:
         for call in range(WARM_UP + args.calls):
             t = targets[call % len(targets)]
             start = time.perf_counter()
-            world = world_rotations(parents, t.local_quats, levels)
+            world = np.array([t.world_quats[b] for b in humanoid.bones])
             positions, rotations = humanoid.local_pose(world)
             frame = VmcFrame(t.time, bool(t.observed), humanoid.names, positions, rotations)
             sender.send(frame)  # the hand-over to the sender's thread
@@ -102,7 +88,7 @@ def main() -> None:
         sender.close()
         client.close()
         sink.close()
-    print(f"CPU: {cpu_model()}; bundle: {size} bytes, {len(humanoid.names)} bones")
+    print(f"machine: {machine()}; bundle: {size} bytes, {len(humanoid.names)} bones")
     print("| part (per pose) | median us | p99 us |")
     print("|---|---|---|")
     for name, values in (("host frame: rotations + Unity axes", host_us),

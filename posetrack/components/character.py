@@ -102,3 +102,6 @@ class JointTargets:
     root_position: np.ndarray | None = None
     angles: dict[str, float] = field(default_factory=dict)
     observed: frozenset[str] = frozenset()
+    # 3D: each bone's solved rotation in the character's model space (w, x, y, z), what
+    # local_quats were made from: for readers that need world rotations (the VMC stream)
+    world_quats: dict[str, np.ndarray] = field(default_factory=dict)

@@ -88,6 +88,7 @@ class RetargetSystem(esper.Processor):
                     rig_local_quats(binding.skeleton, result, parents),
                     result.root_position,
                     observed=result.observed,
+                    world_quats=result.world_quats,
                 )
             esper.add_component(ent, targets)
         for ent in [e for e in self._solvers if not esper.entity_exists(e)]:

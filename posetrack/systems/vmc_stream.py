@@ -7,8 +7,7 @@ from posetrack.characters.loading import load_character
 from posetrack.components.character import CharacterBinding, FilteredPose, JointTargets
 from posetrack.motion.unity_bones import UnityHumanoid
 from posetrack.motion.vmc import VmcFrame, VmcSender
-from posetrack.retarget import RestPose, RetargetConfig, Retargeter, RetargetResult, quat
-from posetrack.systems.retarget import RigParents
+from posetrack.retarget import RestPose, RetargetConfig, Retargeter, RetargetResult
 
 
 class VmcStreamSystem(esper.Processor):
@@ -26,7 +25,7 @@ class VmcStreamSystem(esper.Processor):
         self.tracker = tracker
         self.sender = sender
         self._sent: tuple[int, int] | None = None  # (source entity, frame) last sent
-        self._rig: tuple[object, UnityHumanoid, RigParents, list[np.ndarray]] | None = None
+        self._rig: tuple[object, UnityHumanoid] | None = None
         self._own: tuple[Retargeter, UnityHumanoid] | None = None  # the mannequin fallback
 
     def process(self) -> None:
@@ -39,8 +38,8 @@ class VmcStreamSystem(esper.Processor):
             entity, binding, targets = driven
             if self._sent == (entity, targets.frame):
                 return
-            humanoid, parents, levels = self._humanoid(binding.skeleton)
-            world = world_rotations(parents, targets.local_quats, levels)
+            humanoid = self._humanoid(binding.skeleton)
+            world = np.array([targets.world_quats[b] for b in humanoid.bones])  # as solved
             hips = targets.root_position if binding.config.root_motion else None
             key, time, seen = (entity, targets.frame), targets.time, bool(targets.observed)
         else:
@@ -62,16 +61,14 @@ class VmcStreamSystem(esper.Processor):
     def _driven(self) -> tuple[int, CharacterBinding, JointTargets] | None:
         for ent, (binding, targets) in esper.get_components(CharacterBinding, JointTargets):
             if binding.tracker == self.tracker and binding.skeleton is not None:
-                if targets.local_quats:
+                if targets.world_quats:
                     return ent, binding, targets
         return None
 
-    def _humanoid(self, skeleton: object) -> tuple[UnityHumanoid, RigParents, list[np.ndarray]]:
+    def _humanoid(self, skeleton: object) -> UnityHumanoid:
         if self._rig is None or self._rig[0] is not skeleton:  # once per character
-            humanoid = UnityHumanoid.from_skeleton(skeleton)
-            parents = RigParents.of(skeleton, humanoid.bones)
-            self._rig = (skeleton, humanoid, parents, depth_levels(parents.canon))
-        return self._rig[1:]
+            self._rig = (skeleton, UnityHumanoid.from_skeleton(skeleton))
+        return self._rig[1]
 
     def _mannequin(self) -> tuple[Retargeter, UnityHumanoid]:
         if self._own is None:
@@ -80,36 +77,6 @@ class VmcStreamSystem(esper.Processor):
             solver = Retargeter(RestPose.from_skeleton(skeleton), RetargetConfig())
             self._own = (solver, UnityHumanoid.from_skeleton(skeleton))
         return self._own
-
-
-def world_rotations(
-    parents: RigParents, local_quats: dict[str, np.ndarray], levels: list[np.ndarray] | None = None
-) -> np.ndarray:
-    """World rotations (n, 4) of `parents.bones` from the retarget stage's rotations relative
-    to each joint's rig parent: the inverse of systems.retarget's rig_local_quats (the rig joint
-    a bone hangs from stays at rest relative to the bone's canonical parent). `levels`:
-    depth_levels(parents.canon), made here when not given."""
-    n = len(parents.bones)
-    local = np.array([local_quats[b] for b in parents.bones], dtype=np.float64)
-    world = np.tile(quat.identity(), (n + 1, 1))  # row n: the root's "parent", identity
-    for rows in depth_levels(parents.canon) if levels is None else levels:
-        canon = parents.canon[rows]
-        canon_now = world[canon]  # posed already: a level above
-        change = quat.mul(canon_now, parents.rest_inverse[canon])
-        above = quat.mul(change, parents.above[rows])
-        parent_now = np.where(parents.has_above[rows, None], above, canon_now)
-        world[rows] = quat.mul(parent_now, local[rows])
-    return quat.normalize(world[:n])  # the rest quaternions are float32-exact, not unit
-
-
-def depth_levels(canon: np.ndarray) -> list[np.ndarray]:
-    """Rows grouped by depth below the root (canon: each row's parent row, n for none; parents
-    first): each group can be posed at once after the groups before it."""
-    n = len(canon)
-    depth = np.zeros(n, dtype=np.int64)
-    for i, parent in enumerate(canon):
-        depth[i] = 0 if parent == n else depth[parent] + 1
-    return [np.flatnonzero(depth == d) for d in range(int(depth.max(initial=0)) + 1)]
 
 
 def _solve(solver: Retargeter, filtered: FilteredPose) -> RetargetResult:
