@@ -13,7 +13,6 @@ a table of median and p99 in milliseconds per call (after warm-up calls that are
 
 import argparse
 import os
-import platform
 import time
 from dataclasses import replace
 
@@ -23,6 +22,7 @@ os.environ.setdefault("EGL_PLATFORM", "surfaceless")
 import esper  # noqa: E402
 import numpy as np  # noqa: E402
 from panda3d.core import load_prc_file_data  # noqa: E402
+from track_vs_mediapipe import machine  # noqa: E402 - benchmarks/ is sys.path[0]
 
 from posetrack.characters import build_mannequin, skeleton_from_actor  # noqa: E402
 from posetrack.components import (
@@ -43,18 +43,6 @@ from posetrack.systems.pose_tracking import PoseTrackingSystem  # noqa: E402
 from posetrack.systems.retarget import RetargetSystem  # noqa: E402
 
 RENDER_DT_S = 1 / 60  # the animate stage's clock: a 60 Hz render
-
-
-def cpu_model() -> str:
-    """The CPU's model name (Linux /proc/cpuinfo), else what platform knows."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def tracked_frames(frames: int) -> list[FilteredPose]:
@@ -150,7 +138,7 @@ def main() -> None:
         scene.close()
     base.destroy()
 
-    print(f"CPU: {cpu_model()} ({os.cpu_count()} logical cores)")
+    print(f"machine: {machine()}")
     print(f"input: {len(poses)} tracked Sports2D frames ({seen} with a person), replayed")
     print(f"{args.calls} timed calls per variant after {args.warmup} warm-up calls, interleaved")
     print(f"{'stage':<20}{'median ms':>12}{'p99 ms':>12}")

@@ -11,13 +11,13 @@ model and a table: median and p99 per capture in microseconds, and the write tim
 """
 
 import argparse
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 from panda3d.core import LQuaternionf
+from track_vs_mediapipe import machine  # noqa: E402 - benchmarks/ is sys.path[0]
 
 from posetrack.characters import build_mannequin, skeleton_from_actor
 from posetrack.motion.recorder import MotionRecorder
@@ -48,7 +48,7 @@ def main() -> None:
             start = time.perf_counter()
             recorder.write(Path(tmp) / f"take{suffix}")
             writes[suffix] = time.perf_counter() - start
-    print(f"CPU: {_cpu()}; mannequin, "
+    print(f"machine: {machine()}; mannequin, "
           f"{len(recorder.rig.names)} joints, {args.frames} frames")  # fmt: skip
     print("| what | median | p99 |")
     print("|---|---:|---:|")
@@ -57,16 +57,6 @@ def main() -> None:
     for suffix, seconds in writes.items():
         print(f"| write {suffix} ({args.frames} frames, once) | {seconds:.2f} s | - |")
     actor.cleanup()
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 if __name__ == "__main__":
