@@ -198,12 +198,7 @@ def test_characters_of_one_tracker_share_its_bone_depth_solve(
     real = BoneDepth.__call__
     monkeypatch.setattr(BoneDepth, "__call__", lambda self, *a: solves.append(1) or real(self, *a))
     tracker = esper.create_entity()
-    actors = [build_mannequin() for _ in range(2)]
-    characters = [
-        esper.create_entity(CharacterBinding(tracker, RetargetConfig(), actor,
-                                             skeleton_from_actor(actor), response_s=0.0))
-        for actor in actors
-    ]  # fmt: skip
+    actors, characters = _mannequins(tracker, 2)
     systems = [FilterSystem(), RetargetSystem()]
     poses = _poses(character_stream)[100:110]
     for result in poses:
@@ -225,12 +220,7 @@ def test_a_frame_budget_spreads_the_characters_over_frames_and_starves_none(
     one character a call); the others are solved first on the next calls, so with a new pose
     every call each character still gets one every len(characters) calls."""
     tracker = esper.create_entity()
-    actors = [build_mannequin() for _ in range(3)]
-    characters = [
-        esper.create_entity(CharacterBinding(tracker, RetargetConfig(), actor,
-                                             skeleton_from_actor(actor), response_s=0.0))
-        for actor in actors
-    ]  # fmt: skip
+    actors, characters = _mannequins(tracker, 3)
     poses = _poses(character_stream)[100:109]
     filter_stage, retarget = FilterSystem(), RetargetSystem(budget_ms=0.0)
     solved_at: dict[int, list[int]] = {c: [] for c in characters}
@@ -246,3 +236,14 @@ def test_a_frame_budget_spreads_the_characters_over_frames_and_starves_none(
         assert calls and max(b - a for a, b in zip([-1, *calls], calls, strict=False)) <= 3
     for actor in actors:
         actor.cleanup()
+
+
+def _mannequins(tracker: int, count: int) -> tuple[list[Any], list[int]]:
+    """`count` mannequins bound to one tracker, snapping to their targets."""
+    actors = [build_mannequin() for _ in range(count)]
+    characters = [
+        esper.create_entity(CharacterBinding(tracker, RetargetConfig(), actor,
+                                             skeleton_from_actor(actor), response_s=0.0))
+        for actor in actors
+    ]  # fmt: skip
+    return actors, characters
