@@ -130,7 +130,6 @@ def cost(track: Track, body: Body, time: float) -> float:
 
 
 @cache
-@cache  # the same few tables every frame: built once (720 rows for six people)
 def _permutations(n: int) -> np.ndarray:
     return np.array(list(itertools.permutations(range(n))), dtype=np.intp).reshape(-1, n)
 
